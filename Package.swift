@@ -1,0 +1,84 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "livechat-lua",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "livechat-lua", targets: ["livechat-lua"]),
+        .library(name: "LuaHost", targets: ["LuaHost"]),
+        .library(name: "LiveChat", targets: ["LiveChat"]),
+        .library(name: "LiveChatSandbox", targets: ["LiveChatSandbox"]),
+        .library(name: "LiveChatLua", targets: ["LiveChatLua"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    ],
+    targets: [
+        // Debian's liblua5.4-dev, found through pkg-config.
+        .systemLibrary(
+            name: "CLua",
+            pkgConfig: "lua5.4",
+            providers: [.apt(["liblua5.4-dev"])]
+        ),
+        // Debian's libedit-dev (BSD licence), for the prompt's line editing.
+        .systemLibrary(
+            name: "CEditLine",
+            pkgConfig: "libedit",
+            providers: [.apt(["libedit-dev"])]
+        ),
+        // The only place where longjmp, yields and finalisers meet: all Lua API calls that can
+        // raise go through here.
+        .target(name: "CLuaShim", dependencies: ["CLua"]),
+        .target(name: "LuaHost", dependencies: ["CLuaShim"]),
+        .target(
+            name: "LiveChat",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "LiveChatSandbox",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(name: "LiveChatLua", dependencies: ["LuaHost", "LiveChat"]),
+        .executableTarget(
+            name: "livechat-lua",
+            dependencies: [
+                "LuaHost", "LiveChatLua", "LiveChat", "LiveChatSandbox", "CEditLine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "LuaHostTests", dependencies: ["LuaHost", "CLuaShim"]),
+        .testTarget(
+            name: "LiveChatTests",
+            dependencies: [
+                "LiveChat",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "LiveChatSandboxTests",
+            dependencies: [
+                "LiveChatSandbox",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .testTarget(name: "LiveChatLuaTests", dependencies: ["LiveChatLua", "LiveChatSandbox"]),
+        .testTarget(name: "CLITests", dependencies: []),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,2 @@
+// The LiveChat module.
+import Foundation

@@ -1,0 +1,9 @@
+import Foundation
+
+// The entry point: `serve` runs the sandbox alone; anything else is the Lua interpreter.
+let arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.first == "serve" {
+    await ServeCommand.main(Array(arguments.dropFirst()))
+} else {
+    exit(Interpreter.main(arguments))
+}
