@@ -59,6 +59,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Benchmarks, run by scripts/bench-*.
+        .executableTarget(name: "bench-bridge", dependencies: ["LuaHost"], path: "Benchmarks/BridgeBenchmark"),
         .testTarget(name: "LuaHostTests", dependencies: ["LuaHost", "CLuaShim"]),
         .testTarget(
             name: "LiveChatTests",

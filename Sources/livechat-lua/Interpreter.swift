@@ -1,4 +1,116 @@
-/// The Lua interpreter front end (built by the foundation work).
+import CLuaShim
+import Foundation
+import LuaHost
+
+/// The Lua interpreter front end: the reference `lua`'s command line, options and error
+/// reporting, over a `LuaState`.
 enum Interpreter {
-    static func main(_ arguments: [String]) -> Int32 { 1 }
+    /// The name errors are reported under.
+    static let programName = "livechat-lua"
+    static let version = "0.1.0"
+
+    /// Runs the interpreter with the command line's arguments (without the program name);
+    /// returns the process exit status.
+    static func main(_ arguments: [String]) -> Int32 {
+        let argv = [CommandLine.arguments.first ?? programName] + arguments
+        let options: LuaOptions
+        do {
+            options = try LuaOptions.parse(argv)
+        } catch {
+            printUsage(error.message)
+            return 1
+        }
+        if options.version { printVersion() }
+        let state: LuaState
+        do {
+            state = try makeState(ignoreEnvironment: options.ignoreEnvironment)
+            try createArgTable(state, options: options)
+        } catch {
+            report(error)
+            return 1
+        }
+        let session = Session(state: state)
+        guard options.ignoreEnvironment || session.runInit() else { return 1 }
+        guard session.runActions(options.actions) else { return 1 }
+        if let script = options.script {
+            guard session.runScript(script, options: options) else { return 1 }
+        }
+        if options.interactive {
+            Prompt(session: session).run()
+        } else if options.script == nil && !options.hasExecute && !options.version {
+            if isatty(STDIN_FILENO) != 0 {
+                printVersion()
+                Prompt(session: session).run()
+            } else {
+                guard session.runFile(nil) else { return 1 }
+            }
+        }
+        return 0
+    }
+
+    /// Creates a state with the standard libraries; with `-E`, package paths ignore LUA_PATH and
+    /// LUA_CPATH (the registry flag LUA_NOENV, as lua.c sets it).
+    static func makeState(ignoreEnvironment: Bool) throws -> LuaState {
+        let state = try LuaState(openLibraries: false)
+        if ignoreEnvironment {
+            lua_pushboolean(state.L, 1)
+            let status = clshim_setfield(state.L, clshim_registryindex(), "LUA_NOENV")
+            if status != LUA_OK { throw state.popError(status: status) }
+        }
+        let status = clshim_openlibs(state.L)
+        if status != LUA_OK { throw state.popError(status: status) }
+        return state
+    }
+
+    /// Sets the global `arg`: the script name at 0, its arguments at 1..n, the interpreter and
+    /// its options at negative indices (all negative when there is no script), as lua.c does.
+    static func createArgTable(_ state: LuaState, options: LuaOptions) throws {
+        let scriptIndex = options.scriptIndex ?? options.arguments.count
+        var table = LuaTable()
+        for (i, argument) in options.arguments.enumerated() {
+            let key = Int64(i - scriptIndex)
+            if key >= 1 { table.sequence.append(.string(argument)) } else { table.fields[.integer(key)] = .string(argument) }
+        }
+        try state.setGlobal("arg", .table(table))
+    }
+
+    /// Prints `livechat-lua: message` on stderr, as lua.c's l_message does.
+    static func printMessage(_ message: String) {
+        FileHandle.standardError.write(Data("\(programName): \(message)\n".utf8))
+    }
+
+    /// Reports an error (with its traceback, when it has one) on stderr.
+    static func report(_ error: Error) {
+        if let error = error as? LuaError {
+            printMessage(error.description)
+        } else {
+            printMessage(String(describing: error))
+        }
+    }
+
+    /// Prints the version line on stdout.
+    static func printVersion() {
+        print("\(programName) \(version) — \(String(cString: clshim_copyright()))")
+        fflush(stdout)
+    }
+
+    /// Prints an option error and the usage text on stderr.
+    static func printUsage(_ message: String) {
+        let usage = """
+        \(programName): \(message)
+        usage: \(programName) [options] [script [args]]
+        Available options are:
+          -e stat   execute string 'stat'
+          -i        enter interactive mode after executing 'script'
+          -l mod    require library 'mod' into global 'mod'
+          -l g=mod  require library 'mod' into global 'g'
+          -v        show version information
+          -E        ignore environment variables
+          -W        turn warnings on
+          --        stop handling options
+          -         stop handling options and execute stdin
+
+        """
+        FileHandle.standardError.write(Data(usage.utf8))
+    }
 }

@@ -1,0 +1,121 @@
+import CLuaShim
+import Foundation
+import LuaHost
+
+/// One interpreter session over a Lua state: runs chunks, files and options, reporting errors as
+/// lua.c does. Every method returns false after reporting a failure.
+final class Session {
+    let state: LuaState
+
+    init(state: LuaState) {
+        self.state = state
+    }
+
+    /// Runs the function below `arguments` with Ctrl-C armed to interrupt it; leaves all results
+    /// on the stack.
+    func call(arguments: Int32) throws {
+        clshim_sigint_catch(state.L)
+        defer {
+            clshim_sigint_release()
+            state.interrupter.clear()
+        }
+        try state.call(arguments: arguments)
+    }
+
+    /// Compiles and runs a chunk; reports a failure.
+    func runChunk(_ chunk: String, name: String) -> Bool {
+        let base = state.top
+        do {
+            try state.load(chunk, name: name)
+            try call(arguments: 0)
+            state.pop(state.top - base)
+            return true
+        } catch {
+            Interpreter.report(error)
+            return false
+        }
+    }
+
+    /// Runs a file (nil: standard input) with no arguments; reports a failure.
+    func runFile(_ path: String?) -> Bool {
+        let base = state.top
+        defer { lua_settop(state.L, base) }
+        do {
+            try loadFile(path)
+            try call(arguments: 0)
+            return true
+        } catch {
+            Interpreter.report(error)
+            return false
+        }
+    }
+
+    /// Pushes the compiled file (nil: standard input); a leading `#` line is skipped, as lua does.
+    func loadFile(_ path: String?) throws {
+        let status = luaL_loadfilex(state.L, path, nil)
+        if status != LUA_OK { throw state.popError(status: status) }
+    }
+
+    /// Runs LUA_INIT_5_4 (or LUA_INIT): `@file` runs that file, anything else is a chunk.
+    func runInit() -> Bool {
+        let environment = ProcessInfo.processInfo.environment
+        var name = "=LUA_INIT_5_4"
+        var value = environment["LUA_INIT_5_4"]
+        if value == nil {
+            name = "=LUA_INIT"
+            value = environment["LUA_INIT"]
+        }
+        guard let value else { return true }
+        if value.hasPrefix("@") { return runFile(String(value.dropFirst())) }
+        return runChunk(value, name: name)
+    }
+
+    /// Runs `-e`, `-l` and `-W` in command-line order.
+    func runActions(_ actions: [LuaOptions.Action]) -> Bool {
+        for action in actions {
+            switch action {
+            case .execute(let chunk):
+                guard runChunk(chunk, name: "=(command line)") else { return false }
+            case .require(let global, let module):
+                guard requireModule(module, as: global) else { return false }
+            case .warnings:
+                clshim_warnings(state.L, 1)
+            }
+        }
+        return true
+    }
+
+    /// `global = require(module)`; reports a failure.
+    func requireModule(_ module: String, as global: String) -> Bool {
+        do {
+            let base = state.top
+            let status = clshim_getglobal(state.L, "require")
+            guard status == LUA_OK else { throw state.popError(status: status) }
+            try state.push(.string(module))
+            try call(arguments: 1)
+            state.pop(state.top - base - 1)
+            try state.setGlobalFromTop(global)
+            return true
+        } catch {
+            Interpreter.report(error)
+            return false
+        }
+    }
+
+    /// Runs the script (a path, or "-" for standard input) with its arguments as `...`.
+    func runScript(_ script: String, options: LuaOptions) -> Bool {
+        let useStdin = script == "-" && options.arguments[options.scriptIndex! - 1] != "--"
+        let base = state.top
+        defer { lua_settop(state.L, base) }
+        do {
+            try loadFile(useStdin ? nil : script)
+            let scriptArguments = options.arguments[(options.scriptIndex! + 1)...]
+            for argument in scriptArguments { try state.push(.string(argument)) }
+            try call(arguments: Int32(scriptArguments.count))
+            return true
+        } catch {
+            Interpreter.report(error)
+            return false
+        }
+    }
+}
