@@ -102,7 +102,8 @@ final class LiveChatClientEndpointTests: ClientTestCase {
               "tags": [], "events": [{"type": "status_changed", "date": "2015-02-02T10:00:00Z", "to": "pending"}]}]}
             """
         let server = try await startServer(always: .json(200, webhookStyle))
-        let ticket = try XCTUnwrap(try await makeClient(server).listTickets().tickets.first)
+        let page = try await makeClient(server).listTickets()
+        let ticket = try XCTUnwrap(page.tickets.first)
         XCTAssertEqual(ticket.groups, [3])
         XCTAssertEqual(ticket.opened.first?.to, Date(timeIntervalSince1970: 1422871200))
         XCTAssertEqual(ticket.firstResponse, .object(["date": .string("2015-02-01T11:00:00Z")]))
