@@ -284,7 +284,9 @@ public final class LiveChatClient: Sendable {
 
     /// The error a failed exchange stands for, and how the retry policy should see it.
     private func classify(_ error: Error) -> (LiveChatError, RetryPolicy.Failure?) {
-        let host = (try? baseURL.get()).flatMap { URL(string: $0)?.host } ?? "the server"
+        let host = (try? baseURL.get()).flatMap(URL.init(string:)).map { url in
+            url.port.map { "\(url.host ?? ""):\($0)" } ?? (url.host ?? "the server")
+        } ?? "the server"
         func make(_ kind: LiveChatError.Kind, _ failure: RetryPolicy.Failure?, _ message: String) -> (LiveChatError, RetryPolicy.Failure?) {
             (LiveChatError(kind: kind, message: message), failure)
         }
@@ -296,7 +298,7 @@ public final class LiveChatClient: Sendable {
         case is CancellationError:
             return (Self.cancelledError(attempts: 1), nil)
         case let error as NIOConnectionError:
-            let cause = error.connectionErrors.first.map { "\($0.error)" }
+            let cause = error.connectionErrors.first.map { Self.describe(ioError: $0.error) }
                 ?? error.dnsAError.map { "\($0)" } ?? error.dnsAAAAError.map { "\($0)" } ?? "unknown cause"
             return make(.network, .connectionNotEstablished, "could not connect to \(host): \(cause)")
         case let error as ChannelError:
@@ -309,9 +311,9 @@ public final class LiveChatClient: Sendable {
                 return make(.network, .connectionLost, "the connection to \(host) failed: \(error)")
             }
         case let error as IOError where [ECONNREFUSED, ENETUNREACH, EHOSTUNREACH, EADDRNOTAVAIL].contains(error.errnoCode):
-            return make(.network, .connectionNotEstablished, "could not connect to \(host): \(error)")
+            return make(.network, .connectionNotEstablished, "could not connect to \(host): \(Self.describe(ioError: error))")
         case let error as IOError:
-            return make(.network, .connectionLost, "the connection to \(host) failed: \(error)")
+            return make(.network, .connectionLost, "the connection to \(host) failed: \(Self.describe(ioError: error))")
         case let error as HTTPParserError:
             return make(.protocol, nil, "the answer is not valid HTTP: \(error)")
         case let error as HTTPClientError:
@@ -347,6 +349,12 @@ public final class LiveChatClient: Sendable {
         default:
             return make(.protocol, nil, "the exchange with \(host) failed: \(error)")
         }
+    }
+
+    /// The system's wording of an I/O error ("Connection refused"), not NIO's call-site detail.
+    private static func describe(ioError error: Error) -> String {
+        guard let error = error as? IOError else { return "\(error)" }
+        return String(cString: strerror(error.errnoCode))
     }
 
     private static func cancelledError(attempts: Int) -> LiveChatError {
