@@ -1,3 +1,5 @@
+import Foundation
+
 /// A JSON value of any shape, kept as received: the raw fields of an event type this client does
 /// not model, and `firstResponse`.
 public enum JSONValue: Sendable, Hashable {
@@ -25,6 +27,15 @@ public enum JSONValue: Sendable, Hashable {
     public var arrayValue: [JSONValue]? {
         if case .array(let value) = self { return value }
         return nil
+    }
+}
+
+extension JSONValue {
+    /// The JSON form of any encodable value, such as a `Ticket` in the API's own field names:
+    /// what a caller walks to turn a model into another language's tables.
+    public init<Value: Encodable>(encoding value: Value) throws {
+        let data = try JSONEncoder().encode(value)
+        self = try JSONDecoder().decode(JSONValue.self, from: data)
     }
 }
 

@@ -21,6 +21,13 @@ public final class LiveChatClient: Sendable {
     private let gate = ThrottleGate()
     private let lifecycle = Lifecycle()
 
+    deinit {
+        // Forgetting `shutdown()` must not crash (AHC traps on it in debug builds) nor leak the pool.
+        if lifecycle.beginShutdown() {
+            http.shutdown().whenComplete { _ in }
+        }
+    }
+
     /// Creates a client. A bad configuration (an invalid URL, plain http to a remote host) does not
     /// fail here: every call then throws a `configuration` error. `onAttempt` is told of every
     /// HTTP attempt, retries included.
@@ -51,9 +58,9 @@ public final class LiveChatClient: Sendable {
     }
 
     /// Closes the connection pool. Calls made afterwards fail with a `configuration` error;
-    /// calling it again does nothing.
+    /// calling it again does nothing. A client dropped without it is shut down in the background.
     public func shutdown() async throws {
-        guard await lifecycle.beginShutdown() else { return }
+        guard lifecycle.beginShutdown() else { return }
         try await http.shutdown()
     }
 
@@ -108,7 +115,7 @@ public final class LiveChatClient: Sendable {
         case .success(let url): base = url
         case .failure(let error): throw error
         }
-        guard await !lifecycle.isShutDown else {
+        guard !lifecycle.isShutDown else {
             throw LiveChatError(kind: .configuration, message: "the client has been shut down")
         }
         let target = query.isEmpty ? path : path + "?" + query
@@ -392,13 +399,23 @@ extension LiveChatClient: CustomStringConvertible, CustomReflectable {
     }
 }
 
-/// Whether the client has been shut down; an actor so that `shutdown()` runs its body once.
-private actor Lifecycle {
-    private(set) var isShutDown = false
+/// Whether the client has been shut down, so that the pool is shut down exactly once. A lock, not
+/// an actor, because `deinit` cannot wait.
+private final class Lifecycle: @unchecked Sendable {
+    private let lock = NSLock()
+    private var shutDown = false
+
+    var isShutDown: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return shutDown
+    }
 
     /// Marks the client shut down; false when it already was.
     func beginShutdown() -> Bool {
-        defer { isShutDown = true }
-        return !isShutDown
+        lock.lock()
+        defer { lock.unlock() }
+        defer { shutDown = true }
+        return !shutDown
     }
 }

@@ -145,6 +145,15 @@ final class TicketDecodingTests: XCTestCase {
         XCTAssertNotNil(object["firstResponse"])
     }
 
+    func testTicketConvertsToJSONValueWithTheAPIFieldNames() throws {
+        let ticket = try decode(Ticket.self, DocsSamples.ticket)
+        let value = try JSONValue(encoding: ticket).objectValue
+        XCTAssertEqual(value?["id"], .string("5FUED"))
+        XCTAssertEqual(value?["modified"], .int(1384790802))
+        XCTAssertEqual(value?["events"]?.arrayValue?.first?.objectValue?["is_private"], .bool(false))
+        XCTAssertEqual(value?["requester"]?.objectValue?["mail"], .string("mary.brown@email.com"))
+    }
+
     func testTicketWithoutIdIsRejected() throws {
         XCTAssertThrowsError(try decode(Ticket.self, try ticketJSON(["id": nil])))
     }
