@@ -3,7 +3,6 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
-import NIOPosix
 
 /// The client of the LiveChat REST API v2 tickets endpoints.
 ///
@@ -130,7 +129,7 @@ public final class LiveChatClient: Sendable {
             do {
                 try await gate.waitUntilOpen()
             } catch {
-                throw Self.cancelledError(attempts: attempt - 1)
+                throw LiveChatError.cancelled(attempts: attempt - 1)
             }
 
             let attemptStarted = clock.now
@@ -151,7 +150,7 @@ public final class LiveChatClient: Sendable {
                     throw finish(
                         LiveChatError(kind: .protocol, status: response.status,
                                       message: "the answer is not the expected JSON: \(summary)"),
-                        method, target, attempt, willRetry: false, duration)
+                        method, target, attempt, duration)
                 }
             case .success(let response):
                 failure = .status(response.status)
@@ -163,9 +162,9 @@ public final class LiveChatClient: Sendable {
                 }
             case .failure(let underlying):
                 if Task.isCancelled {
-                    throw finish(Self.cancelledError(attempts: attempt), method, target, attempt, willRetry: false, duration)
+                    throw finish(LiveChatError.cancelled(attempts: attempt), method, target, attempt, duration)
                 }
-                (error, failure) = classify(underlying)
+                (error, failure) = TransportFailure.classify(underlying, host: hostDescription, configuration: configuration)
             }
 
             let allowed = failure.map { policy.allowsRetry(after: $0, method: method.rawValue) } ?? false
@@ -175,23 +174,22 @@ public final class LiveChatClient: Sendable {
             let willRetry = allowed && attempt < policy.maxAttempts
                 && (clock.now - callStarted) + delay <= policy.maxTotalTime
             guard willRetry else {
-                throw finish(error, method, target, attempt, willRetry: false, duration)
+                throw finish(error, method, target, attempt, duration)
             }
             report(method, target, attempt, status: error.status, failure: error.kind, willRetry: true, duration)
             do {
                 try await Task.sleep(for: delay)
             } catch {
-                throw Self.cancelledError(attempts: attempt)
+                throw LiveChatError.cancelled(attempts: attempt)
             }
         }
     }
 
     /// Reports a final failed attempt and returns its error, with any echoed secret removed.
     private func finish(
-        _ error: LiveChatError, _ method: HTTPMethod, _ target: String, _ attempt: Int,
-        willRetry: Bool, _ duration: Duration
+        _ error: LiveChatError, _ method: HTTPMethod, _ target: String, _ attempt: Int, _ duration: Duration
     ) -> LiveChatError {
-        report(method, target, attempt, status: error.status, failure: error.kind, willRetry: willRetry, duration)
+        report(method, target, attempt, status: error.status, failure: error.kind, willRetry: false, duration)
         return error.redacting(secrets)
     }
 
@@ -246,12 +244,6 @@ public final class LiveChatClient: Sendable {
         var body: [UInt8]
     }
 
-    /// The attempt's time ran out before the complete answer arrived.
-    private struct AttemptTimedOut: Error {}
-
-    /// The answer's body is over `maxResponseBytes`.
-    private struct ResponseTooLarge: Error {}
-
     /// Makes one HTTP exchange, bounded by the request timeout from sending to the last body byte.
     private func perform(_ request: HTTPClientRequest) async -> Result<HTTPAnswer, Error> {
         let http = self.http
@@ -267,7 +259,7 @@ public final class LiveChatClient: Sendable {
                     do {
                         body = try await response.body.collect(upTo: limit)
                     } catch is NIOTooManyBytesError {
-                        throw ResponseTooLarge()
+                        throw TransportFailure.ResponseTooLarge()
                     }
                     return HTTPAnswer(
                         status: Int(response.status.code), reason: response.status.reasonPhrase,
@@ -275,7 +267,7 @@ public final class LiveChatClient: Sendable {
                 }
                 group.addTask {
                     try await Task.sleep(for: timeout)
-                    throw AttemptTimedOut()
+                    throw TransportFailure.AttemptTimedOut()
                 }
                 // Whichever ends first decides; the other is cancelled (an HTTP request cancelled
                 // this way is aborted and its connection closed).
@@ -287,85 +279,12 @@ public final class LiveChatClient: Sendable {
         }
     }
 
-    // MARK: - Failures
-
-    /// The error a failed exchange stands for, and how the retry policy should see it.
-    private func classify(_ error: Error) -> (LiveChatError, RetryPolicy.Failure?) {
-        let host = (try? baseURL.get()).flatMap(URL.init(string:)).map { url in
-            url.port.map { "\(url.host ?? ""):\($0)" } ?? (url.host ?? "the server")
-        } ?? "the server"
-        func make(_ kind: LiveChatError.Kind, _ failure: RetryPolicy.Failure?, _ message: String) -> (LiveChatError, RetryPolicy.Failure?) {
-            (LiveChatError(kind: kind, message: message), failure)
+    /// `host:port` of the API, for messages.
+    private var hostDescription: String {
+        guard case .success(let base) = baseURL, let url = URL(string: base), let host = url.host else {
+            return "the server"
         }
-        switch error {
-        case is AttemptTimedOut:
-            return make(.timeout, .requestTimeout, "no complete answer within \(configuration.requestTimeout)")
-        case is ResponseTooLarge:
-            return make(.protocol, nil, "the response body is larger than the limit of \(configuration.maxResponseBytes) bytes")
-        case is CancellationError:
-            return (Self.cancelledError(attempts: 1), nil)
-        case let error as NIOConnectionError:
-            let cause = error.connectionErrors.first.map { Self.describe(ioError: $0.error) }
-                ?? error.dnsAError.map { "\($0)" } ?? error.dnsAAAAError.map { "\($0)" } ?? "unknown cause"
-            return make(.network, .connectionNotEstablished, "could not connect to \(host): \(cause)")
-        case let error as ChannelError:
-            switch error {
-            case .connectTimeout:
-                return make(.timeout, .connectionNotEstablished, "could not connect to \(host) within \(configuration.connectTimeout)")
-            case .eof, .ioOnClosedChannel, .alreadyClosed, .outputClosed, .inputClosed:
-                return make(.network, .connectionLost, "the connection to \(host) was closed before the answer was complete")
-            default:
-                return make(.network, .connectionLost, "the connection to \(host) failed: \(error)")
-            }
-        case let error as IOError where [ECONNREFUSED, ENETUNREACH, EHOSTUNREACH, EADDRNOTAVAIL].contains(error.errnoCode):
-            return make(.network, .connectionNotEstablished, "could not connect to \(host): \(Self.describe(ioError: error))")
-        case let error as IOError:
-            return make(.network, .connectionLost, "the connection to \(host) failed: \(Self.describe(ioError: error))")
-        case let error as HTTPParserError:
-            return make(.protocol, nil, "the answer is not valid HTTP: \(error)")
-        case let error as HTTPClientError:
-            return classify(error, host: host)
-        default:
-            // TLS failures (NIOSSL's types, not a dependency here): retrying cannot fix a certificate.
-            if String(reflecting: type(of: error)).contains("NIOSSL") {
-                return make(.network, nil, "TLS with \(host) failed: \(error)")
-            }
-            return make(.network, .connectionLost, "the exchange with \(host) failed: \(error)")
-        }
-    }
-
-    private func classify(_ error: HTTPClientError, host: String) -> (LiveChatError, RetryPolicy.Failure?) {
-        func make(_ kind: LiveChatError.Kind, _ failure: RetryPolicy.Failure?, _ message: String) -> (LiveChatError, RetryPolicy.Failure?) {
-            (LiveChatError(kind: kind, message: message), failure)
-        }
-        switch error {
-        case .connectTimeout, .tlsHandshakeTimeout, .getConnectionFromPoolTimeout:
-            return make(.timeout, .connectionNotEstablished, "could not connect to \(host) within \(configuration.connectTimeout)")
-        case .deadlineExceeded, .readTimeout, .writeTimeout:
-            return make(.timeout, .requestTimeout, "no complete answer within \(configuration.requestTimeout)")
-        case .remoteConnectionClosed:
-            return make(.network, .connectionLost, "the connection to \(host) was closed before the answer was complete")
-        case .cancelled:
-            return (Self.cancelledError(attempts: 1), nil)
-        case .alreadyShutdown:
-            return make(.configuration, nil, "the client has been shut down")
-        case .invalidURL, .emptyHost, .emptyScheme:
-            return make(.configuration, nil, "invalid request URL: \(error)")
-        case .redirectLimitReached, .redirectCycleDetected:
-            return make(.protocol, nil, "unexpected redirect: \(error)")
-        default:
-            return make(.protocol, nil, "the exchange with \(host) failed: \(error)")
-        }
-    }
-
-    /// The system's wording of an I/O error ("Connection refused"), not NIO's call-site detail.
-    private static func describe(ioError error: Error) -> String {
-        guard let error = error as? IOError else { return "\(error)" }
-        return String(cString: strerror(error.errnoCode))
-    }
-
-    private static func cancelledError(attempts: Int) -> LiveChatError {
-        LiveChatError(kind: .cancelled, message: "the request was cancelled", attempts: max(attempts, 1))
+        return url.port.map { "\(host):\($0)" } ?? host
     }
 
     /// A short account of why decoding failed: where, and what was expected.

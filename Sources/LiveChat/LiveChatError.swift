@@ -122,6 +122,11 @@ extension LiveChatError {
         }
     }
 
+    /// The calling task was cancelled during or before attempt `attempts`.
+    static func cancelled(attempts: Int) -> LiveChatError {
+        LiveChatError(kind: .cancelled, message: "the request was cancelled", attempts: max(attempts, 1))
+    }
+
     /// This error with every occurrence of the given secrets replaced, so that a server or proxy
     /// echoing the credentials cannot carry them into a message.
     func redacting(_ secrets: [String]) -> LiveChatError {

@@ -120,6 +120,18 @@ final class LiveChatClientFailureTests: ClientTestCase {
         XCTAssertEqual(server.requests.count, 3)
     }
 
+    func testRetriesStopWhenTheWaitWouldExceedTheTotalTime() async throws {
+        let server = try await startServer(always: .json(503, #"{"error": "maintenance"}"#, headers: [("Retry-After", "2")]))
+        let policy = RetryPolicy(maxAttempts: 5, maxTotalTime: .seconds(1), maxRetryAfter: .seconds(5))
+        let started = ContinuousClock.now
+        let error = await expectError { try await self.makeClient(server, retryPolicy: policy).ticket(id: "5FUED") }
+        XCTAssertEqual(error?.kind, .server)
+        XCTAssertEqual(error?.retryable, true)
+        XCTAssertEqual(error?.attempts, 1)
+        XCTAssertLessThan(ContinuousClock.now - started, .seconds(1))
+        XCTAssertEqual(server.requests.count, 1)
+    }
+
     // MARK: - Broken connections
 
     func testGetIsRetriedAfterConnectionClosedWithoutAnswer() async throws {
