@@ -1,2 +1,0 @@
-// The LiveChat module.
-import Foundation
