@@ -304,6 +304,49 @@ void clshim_set_swift_bridge(clshim_dispatch_fn dispatch, clshim_release_fn rele
     swift_release = release;
 }
 
+static char raise_marker;
+
+void clshim_pushraisemarker(lua_State *L) { lua_pushlightuserdata(L, &raise_marker); }
+
+/* Continuation of a Swift function that yielded: `ctx` is how many values stayed below the
+ * resume values. Return those values, or raise the error object that follows a raise marker. */
+static int resume_k(lua_State *L, int status, lua_KContext ctx) {
+    (void)status;
+    int base = (int)ctx;
+    int n = lua_gettop(L) - base;
+    if (n >= 1 && lua_touserdata(L, base + 1) == &raise_marker) {
+        if (n < 2) lua_pushnil(L);
+        lua_settop(L, base + 2);
+        return lua_error(L);
+    }
+    return n;
+}
+
+static int p_newuserdata(lua_State *L) {
+    size_t size = (size_t)lua_tointeger(L, 1);
+    const char *tname = (const char *)lua_touserdata(L, 2);
+    void **block = (void **)lua_touserdata(L, 3);
+    void *p = lua_newuserdatauv(L, size, 0);
+    memset(p, 0, size);
+    luaL_newmetatable(L, tname);
+    lua_setmetatable(L, -2);
+    *block = p;
+    return 1;
+}
+
+int clshim_newuserdata(lua_State *L, size_t size, const char *tname, void **block) {
+    if (!lua_checkstack(L, 5)) return CLSHIM_ERRSTACK;
+    lua_pushinteger(L, (lua_Integer)size);
+    lua_pushlightuserdata(L, (void *)tname);
+    lua_pushlightuserdata(L, block);
+    return protect(L, p_newuserdata, 3, 1);
+}
+
+void *clshim_testudata(lua_State *L, int idx, const char *tname) {
+    /* luaL_testudata allocates nothing and runs no metamethod, so it cannot raise. */
+    return luaL_testudata(L, idx, tname);
+}
+
 /* The single C function behind every Swift function: it asks Swift for a status and does the
  * raising or yielding itself, so that no longjmp ever leaves through a Swift frame. */
 static int trampoline(lua_State *L) {
@@ -320,8 +363,9 @@ static int trampoline(lua_State *L) {
     if (r <= CLSHIM_ARGERROR_BASE) {
         return luaL_argerror(L, CLSHIM_ARGERROR_BASE - r, lua_tostring(L, -1));
     }
-    /* Yield: lua_yield with no continuation returns the resume values to the Lua caller. */
-    return lua_yield(L, CLSHIM_YIELD_BASE - r);
+    /* Yield the n values on top; resume_k hands the resume values back (or raises). */
+    int n = CLSHIM_YIELD_BASE - r;
+    return lua_yieldk(L, n, (lua_KContext)(lua_gettop(L) - n), resume_k);
 }
 
 /* __gc of a box userdata: the Swift closure may go. Clearing the slot makes a second run (a

@@ -11,15 +11,15 @@ final class Session {
         self.state = state
     }
 
-    /// Runs the function below `arguments` with Ctrl-C armed to interrupt it; leaves all results
-    /// on the stack.
+    /// Runs the function below `arguments` as the scheduler's main coroutine, with Ctrl-C armed
+    /// to interrupt it; leaves all results on the stack.
     func call(arguments: Int32) throws {
         clshim_sigint_catch(state.L)
         defer {
             clshim_sigint_release()
             state.interrupter.clear()
         }
-        try state.call(arguments: arguments)
+        try state.scheduler.run(arguments: arguments)
     }
 
     /// Compiles and runs a chunk; reports a failure.

@@ -107,13 +107,23 @@ int clshim_docall(lua_State *L, int nargs, int nresults);
 
 /* ---- Swift functions ---- */
 
+/* The marker a resumed coroutine receives first when it must raise instead of returning: the
+ * resume values are then (marker, error object). See clshim_pushraisemarker. */
+void clshim_pushraisemarker(lua_State *L);
+/* Pushes a new full userdata of `size` bytes with the registry's metatable `tname` (created
+ * empty when missing); *block receives its memory. */
+int clshim_newuserdata(lua_State *L, size_t size, const char *tname, void **block);
+/* The memory of the userdata at idx when its metatable is the registry's `tname`, else NULL. */
+void *clshim_testudata(lua_State *L, int idx, const char *tname);
+
 /* What a Swift host function returns to the trampoline, besides a count of results (>= 0). */
 enum {
     /* Raise the value on top of the stack as it is. */
     CLSHIM_RAISE = -1,
     /* Raise the string on top, prefixed with the caller's position (as luaL_error does). */
     CLSHIM_RAISE_WHERE = -2,
-    /* Yield the n values on top: return CLSHIM_YIELD_BASE - n. */
+    /* Yield the n values on top: return CLSHIM_YIELD_BASE - n. When the coroutine is resumed, the
+     * call returns the resume values, or raises when they start with the raise marker. */
     CLSHIM_YIELD_BASE = -100,
     /* "bad argument #n to 'f' (msg)" with the string on top: return CLSHIM_ARGERROR_BASE - n. */
     CLSHIM_ARGERROR_BASE = -1000,
