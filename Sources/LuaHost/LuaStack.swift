@@ -170,7 +170,7 @@ public struct LuaStack {
     // MARK: - Errors
 
     /// Throws the error object a protected helper left, when its status is not LUA_OK.
-    func check(_ status: Int32) throws {
+    public func check(_ status: Int32) throws {
         if status != LUA_OK { throw popError(status: status) }
     }
 

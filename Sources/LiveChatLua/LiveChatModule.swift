@@ -1,0 +1,220 @@
+import CLuaShim
+import Foundation
+import LiveChat
+import LuaHost
+
+/// The `livechat` Lua module: the tickets API for scripts, each call parking its coroutine while
+/// the Swift client works, plus `spawn`, `map`, `sleep` and the `tickets` iterator.
+public final class LiveChatModule {
+    unowned let state: LuaState
+    /// Settings from the config file, environment and command line.
+    public var baseSettings: ConnectionSettings
+    /// Settings made by `livechat.configure{…}`, which take precedence.
+    var configured = ConnectionSettings()
+    private let clients = ClientPool()
+
+    /// Installs `livechat` and `json` into a state. `settings` are the config file, environment
+    /// and command line, already merged.
+    @discardableResult
+    public static func install(in state: LuaState, settings: ConnectionSettings) throws -> LiveChatModule {
+        let module = LiveChatModule(state: state, settings: settings)
+        try JSONModule.install(in: state)
+        var functions = try state.scheduler.taskFunctions()
+        functions["createTicket"] = module.createTicket
+        functions["getTicketById"] = module.getTicketById
+        functions["listTickets"] = module.listTickets
+        functions["updateTicketTags"] = module.updateTicketTags
+        functions["configure"] = module.configure
+        functions["config"] = module.config
+        try state.registerModule("livechat", functions: functions, values: ["version": .string(LiveChatModule.version)])
+        try Prelude.run(in: state)
+        state.userInfo["LiveChatLua.module"] = module
+        return module
+    }
+
+    public static let version = "0.1.0"
+
+    init(state: LuaState, settings: ConnectionSettings) {
+        self.state = state
+        self.baseSettings = settings
+    }
+
+    /// Shuts every client down (their connection pools); call before the process ends.
+    public func shutdown() async {
+        await clients.shutdownAll()
+    }
+
+    /// The settings in force for a call with its own overrides.
+    func settings(_ overrides: ConnectionSettings.Overrides) -> ConnectionSettings {
+        baseSettings.overridden(by: configured).overridden(by: overrides)
+    }
+
+    // MARK: - Requests
+
+    /// Runs one API request for a host function: the coroutine parks until it completes; the
+    /// result is converted to Lua data off the Lua thread.
+    private func request<Result: Encodable & Sendable>(
+        _ args: LuaArguments, _ overrides: ConnectionSettings.Overrides,
+        _ operation: @escaping @Sendable (LiveChatClient) async throws -> Result
+    ) -> LuaReturn {
+        let client: LiveChatClient
+        do {
+            client = try clients.client(for: settings(overrides))
+        } catch let error as LiveChatError {
+            return immediate(args, ErrorObject.outcome(error))
+        } catch {
+            return immediate(args, ErrorObject.outcome(LiveChatError(kind: .configuration, message: "\(error)")))
+        }
+        return state.scheduler.suspend(args) {
+            do {
+                let result = try await operation(client)
+                return .values([try LuaValue(encoding: result)])
+            } catch let error as LiveChatError {
+                return ErrorObject.outcome(error)
+            } catch is CancellationError {
+                return ErrorObject.outcome(LiveChatError(kind: .cancelled, message: "the request was cancelled"))
+            } catch {
+                return ErrorObject.outcome(LiveChatError(kind: .protocol, message: "\(error)"))
+            }
+        }
+    }
+
+    /// Returns an outcome at once, without parking.
+    private func immediate(_ args: LuaArguments, _ outcome: LuaOutcome) -> LuaReturn {
+        guard case .results(let push) = outcome else { return .none }
+        do { return .pushed(try push(args.stack)) } catch { return .error("\(error)") }
+    }
+
+    /// Reads argument 1 as a table of the given fields, or says why not.
+    private func fields(_ args: LuaArguments, _ allowed: Set<String>) throws(TicketArguments.Problem) -> TicketArguments {
+        let value: LuaValue
+        do { value = try args.value(1) } catch { throw TicketArguments.Problem(message: (error as? LuaError)?.message ?? "\(error)") }
+        if case .nil = value { throw TicketArguments.Problem(message: "table expected, got \(args.typeName(1))") }
+        return try TicketArguments(value, allowed: allowed)
+    }
+
+    /// `livechat.createTicket{message =, requesterEmail =, …}` → ticket, or nil and an error.
+    lazy var createTicket: LuaHostFunction = { [unowned self] args in
+        do {
+            let fields = try self.fields(args, TicketArguments.createFields)
+            let request = try fields.createRequest()
+            return self.request(args, try fields.connectionOverrides()) { try await $0.createTicket(request) }
+        } catch {
+            return .argumentError(1, TicketArguments.message(of: error))
+        }
+    }
+
+    /// `livechat.getTicketById(id)` or `livechat.getTicketById{ticketId = id}`.
+    lazy var getTicketById: LuaHostFunction = { [unowned self] args in
+        var overrides = ConnectionSettings.Overrides()
+        let id: String
+        if let text = args.string(1) {
+            id = text
+        } else if args.type(1) == LUA_TTABLE {
+            do {
+                let fields = try self.fields(args, ["ticketId"])
+                id = try fields.requiredString("ticketId")
+                overrides = try fields.connectionOverrides()
+            } catch {
+                return .argumentError(1, TicketArguments.message(of: error))
+            }
+        } else {
+            return .argumentError(1, "string or table expected, got \(args.typeName(1))")
+        }
+        guard !id.trimmingCharacters(in: .whitespaces).isEmpty else { return .argumentError(1, "ticket id must not be empty") }
+        return self.request(args, overrides) { try await $0.ticket(id: id) }
+    }
+
+    /// `livechat.listTickets{status =, page =, …}` → `{tickets =, total =, pages =}`.
+    lazy var listTickets: LuaHostFunction = { [unowned self] args in
+        do {
+            let fields = args.isNil(1) ? try TicketArguments(.table(LuaTable()), allowed: []) : try self.fields(args, TicketArguments.listFields)
+            let query = try fields.listQuery()
+            return self.request(args, try fields.connectionOverrides()) { try await $0.listTickets(query) }
+        } catch {
+            return .argumentError(1, TicketArguments.message(of: error))
+        }
+    }
+
+    /// `livechat.updateTicketTags(id, {"vip", …})` → the updated ticket.
+    lazy var updateTicketTags: LuaHostFunction = { [unowned self] args in
+        guard let id = args.string(1), !id.trimmingCharacters(in: .whitespaces).isEmpty else {
+            return .argumentError(1, "ticket id expected, got \(args.typeName(1))")
+        }
+        guard case .table(let table)? = try? args.value(2), table.fields.isEmpty else {
+            return .argumentError(2, "array of strings expected, got \(args.typeName(2))")
+        }
+        var tags: [String] = []
+        for (i, item) in table.sequence.enumerated() {
+            guard let tag = item.stringValue else {
+                return .argumentError(2, "array of strings expected, got \(item.typeName) at [\(i + 1)]")
+            }
+            tags.append(tag)
+        }
+        let finalTags = tags
+        return self.request(args, .init()) { try await $0.updateTicketTags(id: id, tags: finalTags) }
+    }
+
+    /// `livechat.configure{apiUrl =, login =, apiKey =, timeout =}`: settings for later calls.
+    lazy var configure: LuaHostFunction = { [unowned self] args in
+        do {
+            let fields = try self.fields(args, ["timeout"])
+            let overrides = try fields.connectionOverrides()
+            var next = self.configured.overridden(by: overrides)
+            switch fields.raw("timeout") {
+            case .nil: break
+            case let value:
+                guard let seconds = value.numberValue, seconds > 0 else {
+                    throw TicketArguments.Problem(message: "field 'timeout' expected a positive number of seconds")
+                }
+                next.requestTimeout = seconds
+            }
+            if let url = overrides.apiURL {
+                var probe = LiveChatConfiguration(apiURL: url, login: "-", apiKey: "-")
+                probe.allowInsecureHTTP = next.allowInsecureHTTP || self.baseSettings.allowInsecureHTTP
+                do { _ = try probe.validatedBaseURL() } catch { throw TicketArguments.Problem(message: "field 'apiUrl': \(error)") }
+            }
+            self.configured = next
+            return .none
+        } catch {
+            return .argumentError(1, TicketArguments.message(of: error))
+        }
+    }
+
+    /// `livechat.config()` → the settings in force, the API key masked.
+    lazy var config: LuaHostFunction = { [unowned self] _ in
+        let current = self.settings(.init())
+        var table = LuaTable()
+        table["apiUrl"] = .string(current.apiURL ?? LiveChatConfiguration.defaultAPIURL)
+        if let login = current.login { table["login"] = .string(login) }
+        if let masked = ConnectionSettings.masked(current.apiKey) { table["apiKey"] = .string(masked) }
+        if let timeout = current.requestTimeout { table["timeout"] = .number(timeout) }
+        return .value(.table(table))
+    }
+}
+
+/// One client per distinct settings, shared by every call that uses them (one connection pool).
+final class ClientPool: @unchecked Sendable {
+    private let lock = NSLock()
+    private var clients: [ConnectionSettings: LiveChatClient] = [:]
+
+    func client(for settings: ConnectionSettings) throws -> LiveChatClient {
+        let configuration = try settings.clientConfiguration()
+        _ = try configuration.validatedBaseURL()
+        lock.lock()
+        defer { lock.unlock() }
+        if let client = clients[settings] { return client }
+        let client = LiveChatClient(configuration: configuration)
+        clients[settings] = client
+        return client
+    }
+
+    func shutdownAll() async {
+        let all = lock.withLock {
+            let all = Array(clients.values)
+            clients.removeAll()
+            return all
+        }
+        for client in all { try? await client.shutdown() }
+    }
+}

@@ -1,0 +1,97 @@
+import LuaHost
+
+/// The parts of the `livechat` module written in Lua: they compose the Swift functions and read
+/// best as Lua. Run once when the module is installed.
+enum Prelude {
+    static func run(in state: LuaState) throws {
+        try state.run(source, name: "=[livechat]")
+    }
+
+    static let source = #"""
+    local livechat = livechat
+    local type, error, tostring, select, pairs, setmetatable = type, error, tostring, select, pairs, setmetatable
+    local format, concat = string.format, table.concat
+
+    -- The error objects returned as `nil, err`: readable with tostring().
+    local ErrorMeta = debug.getregistry()["livechat.Error"] or {}
+    debug.getregistry()["livechat.Error"] = ErrorMeta
+    ErrorMeta.__name = "livechat.Error"
+    ErrorMeta.__tostring = function(e)
+      local text = format("livechat: %s error", tostring(e.kind))
+      if e.status then text = text .. format(" (HTTP %d)", e.status) end
+      text = text .. ": " .. tostring(e.message)
+      if e.retryable then text = text .. " [retryable]" end
+      return text
+    end
+
+    local function argerror(n, fname, message)
+      error(format("bad argument #%d to '%s' (%s)", n, fname, message), 3)
+    end
+
+    -- livechat.map(items, fn [, {concurrency = N}]): fn(item, index) for every item, at most N
+    -- at once; the results in input order. The first error stops new work and is raised, with
+    -- the traceback of where it happened.
+    function livechat.map(items, fn, opts)
+      if type(items) ~= "table" then argerror(1, "map", "table expected, got " .. type(items)) end
+      if type(fn) ~= "function" then argerror(2, "map", "function expected, got " .. type(fn)) end
+      if opts ~= nil and type(opts) ~= "table" then argerror(3, "map", "table expected, got " .. type(opts)) end
+      local concurrency = opts and opts.concurrency or 8
+      if math.type(concurrency) ~= "integer" or concurrency < 1 then
+        argerror(3, "map", "field 'concurrency' expected a positive integer")
+      end
+      local n = #items
+      local results, nextIndex, failure = {}, 0, nil
+      local function worker()
+        while failure == nil do
+          nextIndex = nextIndex + 1
+          local i = nextIndex
+          if i > n then return end
+          local ok, value = xpcall(fn, debug.traceback, items[i], i)
+          if ok then results[i] = value elseif failure == nil then failure = value end
+        end
+      end
+      local workers = {}
+      for w = 1, math.min(concurrency, n) do workers[w] = livechat.spawn(worker) end
+      for w = 1, #workers do workers[w]:wait() end
+      if failure ~= nil then error(failure, 0) end
+      return results, n
+    end
+
+    -- livechat.tickets{filters}: every matching ticket, page after page, fetching the next page
+    -- while the current one is read. Holds at most two pages at a time. A failed page raises
+    -- its error object (a for loop cannot return nil, err).
+    function livechat.tickets(filters)
+      if filters ~= nil and type(filters) ~= "table" then
+        argerror(1, "tickets", "table expected, got " .. type(filters))
+      end
+      local base = {}
+      for k, v in pairs(filters or {}) do base[k] = v end
+      local firstPage = tonumber(base.page) or 1
+      local function fetch(page)
+        local query = {}
+        for k, v in pairs(base) do query[k] = v end
+        query.page = page
+        local result, err = livechat.listTickets(query)
+        if not result then error(err, 0) end
+        return result
+      end
+      local current = fetch(firstPage)
+      local page, index = firstPage, 0
+      local ahead = nil
+      if current.pages > page then ahead = livechat.spawn(fetch, page + 1) end
+      return function()
+        while true do
+          index = index + 1
+          local ticket = current.tickets[index]
+          if ticket ~= nil then return ticket end
+          if ahead == nil then return nil end
+          current = ahead:wait()
+          page, index = page + 1, 0
+          ahead = nil
+          if current.pages > page then ahead = livechat.spawn(fetch, page + 1) end
+          if #current.tickets == 0 then return nil end
+        end
+      end
+    end
+    """#
+}

@@ -1,0 +1,279 @@
+import Foundation
+import LiveChat
+import LuaHost
+
+/// The one place that maps a Lua call's table to a request: field names are the WSO2 connector's,
+/// checks follow the spec, and every problem reads as the standard library's argument errors
+/// (`field 'group' expected array of integers, got string`).
+struct TicketArguments {
+    /// A problem with an argument; becomes `bad argument #n to 'fn' (message)`.
+    struct Problem: Error {
+        var message: String
+    }
+
+    /// The message of a Problem, or of any other error.
+    static func message(of error: Error) -> String {
+        (error as? Problem)?.message ?? "\(error)"
+    }
+
+    /// Connection settings a call may carry of its own, as the connector's JSON requests do.
+    static let connectionFields: Set<String> = ["apiUrl", "login", "apiKey"]
+
+    static let createFields: Set<String> = [
+        "message", "requesterEmail", "requesterName", "subject", "sourceType", "sourceUrl", "assigneeId", "group",
+    ]
+    static let listFields: Set<String> = [
+        "status", "dateFrom", "dateTo", "query", "requesterMail", "tag", "assigned", "assignee", "order", "source",
+        "page", "tagged", "group",
+    ]
+
+    static let sourceTypes = ["chat-window", "mail", "lc2"]
+    static let statuses = ["open", "pending", "solved", "spam"]
+    static let orders = ["asc", "desc"]
+    static let listSources = ["lc2", "mail", "facebook", "agent-app-manual", "chat-window"]
+
+    let table: LuaTable
+
+    /// Reads a table argument, refusing fields it does not know (a typo is an error, not a
+    /// silently ignored filter).
+    init(_ value: LuaValue, allowed: Set<String>) throws(Problem) {
+        guard case .table(let table) = value else {
+            throw Problem(message: "table expected, got \(Self.typeName(value))")
+        }
+        if let first = table.sequence.first {
+            _ = first
+            throw Problem(message: "expected a table of named fields, got an array")
+        }
+        for key in table.fields.keys {
+            guard case .string(let name) = key, let text = name.string else {
+                throw Problem(message: "unexpected key \(Self.describe(key)) (fields are named)")
+            }
+            guard allowed.contains(text) || Self.connectionFields.contains(text) else {
+                let suggestion = Self.closest(to: text, in: allowed).map { " (did you mean '\($0)'?)" } ?? ""
+                throw Problem(message: "unknown field '\(text)'\(suggestion)")
+            }
+        }
+        self.table = table
+    }
+
+    /// The type name Lua would give, with "no value" for nil.
+    static func typeName(_ value: LuaValue) -> String {
+        if case .nil = value { return "nil" }
+        return value.typeName
+    }
+
+    static func describe(_ key: LuaValue) -> String {
+        switch key {
+        case .integer(let i): return "[\(i)]"
+        case .string(let s): return "'\(s.description)'"
+        default: return "of type \(key.typeName)"
+        }
+    }
+
+    /// The allowed name nearest to a misspelt one (edit distance at most 3).
+    static func closest(to name: String, in allowed: Set<String>) -> String? {
+        func distance(_ a: [Character], _ b: [Character]) -> Int {
+            var previous = Array(0...b.count)
+            for (i, ca) in a.enumerated() {
+                var current = [i + 1] + Array(repeating: 0, count: b.count)
+                for (j, cb) in b.enumerated() {
+                    current[j + 1] = min(previous[j + 1] + 1, current[j] + 1, previous[j] + (ca == cb ? 0 : 1))
+                }
+                previous = current
+            }
+            return previous[b.count]
+        }
+        let lower = Array(name.lowercased())
+        let scored = allowed.map { ($0, distance(lower, Array($0.lowercased()))) }.filter { $0.1 <= 3 }
+        return scored.min { $0.1 < $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) }?.0
+    }
+
+    // MARK: - Fields
+
+    func raw(_ name: String) -> LuaValue { table[name] }
+
+    /// An optional string field; numbers are not strings here.
+    func string(_ name: String) throws(Problem) -> String? {
+        switch raw(name) {
+        case .nil, .null: return nil
+        case .string(let s):
+            guard let text = s.string else { throw Problem(message: "field '\(name)' is not valid UTF-8") }
+            return text
+        case let other: throw Problem(message: "field '\(name)' expected string, got \(Self.typeName(other))")
+        }
+    }
+
+    /// A required, non-blank string field.
+    func requiredString(_ name: String) throws(Problem) -> String {
+        guard let text = try string(name) else { throw Problem(message: "field '\(name)' expected string, got nil") }
+        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw Problem(message: "field '\(name)' must not be empty")
+        }
+        return text
+    }
+
+    /// An optional string field that must be one of `choices`.
+    func choice(_ name: String, _ choices: [String]) throws(Problem) -> String? {
+        guard let text = try string(name) else { return nil }
+        guard choices.contains(text) else {
+            throw Problem(message: "field '\(name)' must be one of \(choices.map { "'\($0)'" }.joined(separator: ", ")), got '\(text)'")
+        }
+        return text
+    }
+
+    /// An integer from an integer, an integral float, or a numeric string ("1", as the
+    /// connector's JSON samples send).
+    static func integer(_ value: LuaValue) -> Int? {
+        switch value {
+        case .integer(let i): return Int(exactly: i)
+        case .number(let d): return Int(exactly: d)
+        case .string(let s):
+            guard let text = s.string?.trimmingCharacters(in: .whitespaces) else { return nil }
+            return Int(text)
+        default: return nil
+        }
+    }
+
+    /// An optional integer field.
+    func integer(_ name: String) throws(Problem) -> Int? {
+        let value = raw(name)
+        if case .nil = value { return nil }
+        guard let number = Self.integer(value) else {
+            throw Problem(message: "field '\(name)' expected integer, got \(Self.describe(value: value))")
+        }
+        return number
+    }
+
+    /// A flag given as a boolean, 0/1, or "0"/"1".
+    func flag(_ name: String) throws(Problem) -> Bool? {
+        let value = raw(name)
+        switch value {
+        case .nil: return nil
+        case .boolean(let b): return b
+        default:
+            switch Self.integer(value) {
+            case 0?: return false
+            case 1?: return true
+            default: throw Problem(message: "field '\(name)' expected 0, 1 or a boolean, got \(Self.describe(value: value))")
+            }
+        }
+    }
+
+    /// A date field `YYYY-MM-DD` that names a real day.
+    func date(_ name: String) throws(Problem) -> String? {
+        guard let text = try string(name) else { return nil }
+        guard Self.isDay(text) else {
+            throw Problem(message: "field '\(name)' expected a date as YYYY-MM-DD, got '\(text)'")
+        }
+        return text
+    }
+
+    /// Whether text is a real calendar day written YYYY-MM-DD.
+    static func isDay(_ text: String) -> Bool {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+              parts.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
+              let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
+              (1...12).contains(month), day >= 1
+        else { return false }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let components = DateComponents(year: year, month: month)
+        guard let date = calendar.date(from: components),
+              let days = calendar.range(of: .day, in: .month, for: date) else { return false }
+        return days.contains(day)
+    }
+
+    /// A type description for messages: "string 'abc'" reads better than "string" for a
+    /// string that is not a number.
+    static func describe(value: LuaValue) -> String {
+        switch value {
+        case .string(let s): return "string '\(s.description)'"
+        case .number(let d): return "number \(d)"
+        default: return typeName(value)
+        }
+    }
+
+    /// The group list: an array of integers, one integer, or a numeric string.
+    func groups(_ name: String) throws(Problem) -> [Int]? {
+        let value = raw(name)
+        switch value {
+        case .nil: return nil
+        case .table(let t):
+            guard t.fields.isEmpty else {
+                throw Problem(message: "field '\(name)' expected array of integers, got a table with named fields")
+            }
+            var groups: [Int] = []
+            for (i, item) in t.sequence.enumerated() {
+                guard let g = Self.integer(item), g >= 0 else {
+                    throw Problem(message: "field '\(name)' expected array of integers, got \(Self.describe(value: item)) at [\(i + 1)]")
+                }
+                groups.append(g)
+            }
+            return groups
+        default:
+            if let g = Self.integer(value), g >= 0 { return [g] }
+            throw Problem(message: "field '\(name)' expected array of integers, got \(Self.describe(value: value))")
+        }
+    }
+
+    // MARK: - Requests
+
+    /// `createTicket{…}` → the create request, checked before anything is sent.
+    func createRequest() throws(Problem) -> CreateTicketRequest {
+        let message = try requiredString("message")
+        let email = try requiredString("requesterEmail")
+        guard Self.looksLikeEmail(email) else {
+            throw Problem(message: "field 'requesterEmail' expected an e-mail address, got '\(email)'")
+        }
+        return CreateTicketRequest(
+            message: message,
+            requesterEmail: email,
+            requesterName: try string("requesterName"),
+            subject: try string("subject"),
+            sourceType: try choice("sourceType", Self.sourceTypes),
+            sourceURL: try string("sourceUrl"),
+            assigneeId: try string("assigneeId"),
+            groups: try groups("group")
+        )
+    }
+
+    /// `listTickets{…}` → the list query, checked before anything is sent.
+    func listQuery() throws(Problem) -> TicketQuery {
+        var query = TicketQuery()
+        query.status = try choice("status", Self.statuses)
+        query.dateFrom = try date("dateFrom")
+        query.dateTo = try date("dateTo")
+        if let from = query.dateFrom, let to = query.dateTo, from > to {
+            throw Problem(message: "field 'dateFrom' (\(from)) is after field 'dateTo' (\(to))")
+        }
+        query.query = try string("query")
+        query.requesterMail = try string("requesterMail")
+        query.tag = try string("tag")
+        query.assigned = try flag("assigned")
+        query.assignee = try string("assignee")
+        query.order = try choice("order", Self.orders)
+        query.source = try choice("source", Self.listSources)
+        if let page = try integer("page") {
+            guard page >= 1 else { throw Problem(message: "field 'page' must be 1 or more, got \(page)") }
+            query.page = page
+        }
+        query.tagged = try flag("tagged")
+        if let group = try integer("group") {
+            guard group >= 0 else { throw Problem(message: "field 'group' must not be negative, got \(group)") }
+            query.group = group
+        }
+        return query
+    }
+
+    /// A plausible e-mail address: something@something, no spaces.
+    static func looksLikeEmail(_ text: String) -> Bool {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        return parts.count == 2 && !parts[0].isEmpty && !parts[1].isEmpty && !text.contains(where: \.isWhitespace)
+    }
+
+    /// The connection settings this call carries, if any.
+    func connectionOverrides() throws(Problem) -> ConnectionSettings.Overrides {
+        ConnectionSettings.Overrides(apiURL: try string("apiUrl"), login: try string("login"), apiKey: try string("apiKey"))
+    }
+}
