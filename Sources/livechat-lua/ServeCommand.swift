@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LiveChatSandbox
+import UnixSignals
 
 /// `livechat-lua serve`: the LiveChat-compatible sandbox server alone, for other clients.
 /// Prints `url: …` and `login: …` (one line each, flushed), serves until SIGINT or SIGTERM,
@@ -110,7 +111,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = sandboxConfiguration()
-        let stop = StopSignal()
+        // Trap the stop signals before serving, so that an early one still stops gracefully.
+        let stopSignals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
         let server = SandboxServer(configuration: configuration)
         let url: URL
         do {
@@ -121,38 +123,7 @@ struct ServeCommand: AsyncParsableCommand {
         print("url: \(url.absoluteString)")
         print("login: \(configuration.login)")
         fflush(stdout)
-        await stop.wait()
+        for await _ in stopSignals { break }
         await server.stop()
-    }
-}
-
-/// Waits for SIGINT or SIGTERM; their default action (dying at once) is replaced by a graceful stop.
-private final class StopSignal: @unchecked Sendable {
-    private let sources: [DispatchSourceSignal]
-    private let received = DispatchSemaphore(value: 0)
-
-    init() {
-        var sources: [DispatchSourceSignal] = []
-        for number in [SIGINT, SIGTERM] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            sources.append(source)
-        }
-        self.sources = sources
-        for source in sources {
-            source.setEventHandler { [received] in received.signal() }
-            source.resume()
-        }
-    }
-
-    /// Returns once a stop signal has arrived.
-    func wait() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async { [received] in
-                received.wait()
-                continuation.resume()
-            }
-        }
-        for source in sources { source.cancel() }
     }
 }
