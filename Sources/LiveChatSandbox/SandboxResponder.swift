@@ -71,8 +71,9 @@ struct SandboxResponder: HTTPResponder {
             return APIResponse.error(.badRequest, "unsupported API version: \(version)")
         }
         if let refusal = authenticator.check(request.headers[.authorization]) {
-            return APIResponse.error(.unauthorized, refusal.message,
-                                     headers: [.wwwAuthenticate: "Basic realm=\"LiveChat sandbox\", charset=\"UTF-8\""])
+            // No `WWW-Authenticate` challenge: it is an API, not a page, and Foundation's URLSession
+            // on Linux stalls until its timeout when answered with a Basic challenge.
+            return APIResponse.error(.unauthorized, refusal.message)
         }
 
         do {

@@ -82,16 +82,19 @@ func httpCall(_ url: URL, method: String = "GET", login: String? = "agent@sandbo
         request.httpBody = Data(body.utf8)
         request.setValue(contentType, forHTTPHeaderField: "Content-Type")
     }
+    final class Outcome: @unchecked Sendable {  // written once before the semaphore is signalled
+        var result: Result<(Int, Data), Error> = .failure(URLError(.timedOut))
+    }
     let done = DispatchSemaphore(value: 0)
-    var result: Result<(Int, Data), Error> = .failure(URLError(.timedOut))
+    let outcome = Outcome()
     URLSession.shared.dataTask(with: request) { data, response, error in
-        if let error { result = .failure(error) } else {
-            result = .success(((response as? HTTPURLResponse)?.statusCode ?? 0, data ?? Data()))
+        if let error { outcome.result = .failure(error) } else {
+            outcome.result = .success(((response as? HTTPURLResponse)?.statusCode ?? 0, data ?? Data()))
         }
         done.signal()
     }.resume()
     _ = done.wait(timeout: .now() + 40)
-    let (status, data) = try result.get()
+    let (status, data) = try outcome.result.get()
     return (status, (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:])
 }
 

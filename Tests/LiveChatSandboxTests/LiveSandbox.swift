@@ -36,7 +36,10 @@ struct LiveSandbox {
         if let contentType { all.append(("Content-Type", contentType)) }
         let port = self.port
         let payload = body.map { Data($0.utf8) }
-        return try await Self.offThread { try RawHTTP.send(port: port, method: method, target: target, headers: all, body: payload) }
+        let headersToSend = all
+        return try await Self.offThread {
+            try RawHTTP.exchange(port: port, method: method, target: target, headers: headersToSend, body: payload)
+        }
     }
 
     /// POSTs a form body and returns the answer.

@@ -78,7 +78,7 @@ enum RawHTTP {
     }
 
     /// Sends one request (`Connection: close` added) and returns the parsed answer.
-    static func send(
+    static func exchange(
         port: Int, method: String, target: String, headers: [(String, String)] = [], body: Data? = nil
     ) throws -> RawResponse {
         let fd = try connect(port: port)
