@@ -118,7 +118,9 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             url = try await server.start()
         } catch {
-            throw ValidationError("cannot start the sandbox on \(host):\(port): \(error)")
+            // A start failure (port taken, unwritable database) is not a usage error: no usage text.
+            FileHandle.standardError.write(Data("livechat-lua serve: cannot start the sandbox on \(host):\(port): \(error)\n".utf8))
+            throw ExitCode.failure
         }
         print("url: \(url.absoluteString)")
         print("login: \(configuration.login)")

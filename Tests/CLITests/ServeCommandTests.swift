@@ -233,3 +233,15 @@ final class ServeCommandTests: XCTestCase {
         }
     }
 }
+
+extension ServeCommandTests {
+    func testPortAlreadyInUseFailsWithAMessageAndNoURL() throws {
+        let first = try ServeProcess([])
+        let port = try XCTUnwrap(first.url.port)
+        let second = try BuiltBinary.run(["serve", "--port", String(port)], timeout: 30)
+        XCTAssertEqual(first.stop(), 0)
+        XCTAssertEqual(second.status, 1)
+        XCTAssertTrue(second.stderr.contains("cannot start the sandbox"), second.stderr)
+        XCTAssertFalse(second.stdout.contains("url:"))
+    }
+}
