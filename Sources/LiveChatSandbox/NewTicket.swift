@@ -24,8 +24,9 @@ struct NewTicket: Sendable, Equatable {
             return nil
         }
 
-        let message = text(["message"])?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-        if message.isEmpty && !problems.contains(where: { $0.hasPrefix("message ") }) {
+        // Kept as sent; only its emptiness is judged after trimming.
+        let message = text(["message"]) ?? ""
+        if message.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty && !problems.contains(where: { $0.hasPrefix("message ") }) {
             problems.append("message is required")
         }
 
