@@ -1,9 +1,131 @@
 import ArgumentParser
+import Foundation
+import LiveChatSandbox
+import UnixSignals
 
-/// `livechat-lua serve`: the sandbox server alone (built by the sandbox work).
+/// `livechat-lua serve`: the LiveChat-compatible sandbox server alone, for other clients.
+/// Prints `url: …` and `login: …` (one line each, flushed), serves until SIGINT or SIGTERM,
+/// then shuts down gracefully and exits 0.
 struct ServeCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "serve")
+    static let configuration = CommandConfiguration(
+        commandName: "livechat-lua serve",
+        abstract: "Run the LiveChat-compatible sandbox server (the v2 tickets API over SQLite).",
+        discussion: """
+            The API key is read from LIVECHAT_SANDBOX_API_KEY (an optional OAuth-style token from \
+            LIVECHAT_SANDBOX_BEARER_TOKEN); without it the sandbox accepts its public demo key, \
+            "\(SandboxConfiguration.demoAPIKey)". The login defaults to LIVECHAT_SANDBOX_LOGIN, \
+            then to the demo login. Keys are never printed or logged.
+            """)
+
+    @Option(help: "The address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "The port to listen on; 0 picks a free one.")
+    var port = 0
+
+    @Option(name: .customLong("db"), help: "The SQLite database file (created if missing); in memory without it.")
+    var databasePath: String?
+
+    @Option(help: "Sample tickets to add when the database is empty.")
+    var seedTickets = 0
+
+    @Option(help: "The seed of the sample tickets and of fault injection.")
+    var seed: UInt64 = 1
+
+    @Option(help: "The agent login accepted for HTTP Basic authentication.")
+    var login: String?
+
+    @Flag(help: "Log each request (method, path, status, time) to stderr.")
+    var accessLog = false
+
+    @Option(help: "The share of API requests, 0 to 1, answered with --fail-status.")
+    var failRate: Double = 0
+
+    @Option(help: "The status of injected failures.")
+    var failStatus = 503
+
+    @Option(help: "Requests per second allowed; beyond it, 429 with Retry-After.")
+    var rateLimit: Double?
+
+    @Option(help: "Milliseconds added to every API request.")
+    var latencyMs = 0
+
+    @Option(help: "The share of API requests, 0 to 1, whose connection is closed without an answer.")
+    var dropRate: Double = 0
+
+    @Option(help: "The largest request body accepted, in bytes; larger ones get 413.")
+    var bodyLimit = 1 << 20
+
+    /// The entry point `main.swift` calls with the arguments after `serve`. It shadows
+    /// ArgumentParser's synchronous `main(_: [String]?)`, which overload resolution picks there and
+    /// which refuses an async command: this one parses, runs `run()` on a task and waits for it.
+    static func main(_ arguments: [String]) {
+        let finished = DispatchSemaphore(value: 0)
+        Task {
+            do {
+                var command = try parseAsRoot(arguments)
+                if var serve = command as? ServeCommand {
+                    try await serve.run()
+                } else {
+                    try command.run()
+                }
+            } catch {
+                exit(withError: error)
+            }
+            finished.signal()
+        }
+        finished.wait()
+    }
+
+    func validate() throws {
+        guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        guard seedTickets >= 0 else { throw ValidationError("--seed-tickets must not be negative") }
+        guard bodyLimit > 0 else { throw ValidationError("--body-limit must be positive") }
+        let problems = faults.problems
+        guard problems.isEmpty else { throw ValidationError(problems.joined(separator: "; ")) }
+    }
+
+    private var faults: FaultInjection {
+        FaultInjection(failureRate: failRate, failureStatus: failStatus, rateLimit: rateLimit,
+                       latencyMilliseconds: latencyMs, dropRate: dropRate)
+    }
+
+    /// The server's configuration from the flags, then the environment, then the defaults.
+    func sandboxConfiguration(environment: [String: String] = ProcessInfo.processInfo.environment) -> SandboxConfiguration {
+        var configuration = SandboxConfiguration()
+        configuration.host = host
+        configuration.port = port
+        configuration.databasePath = databasePath
+        configuration.seedTickets = seedTickets
+        configuration.seed = seed
+        configuration.faults = faults
+        configuration.bodyLimit = bodyLimit
+        configuration.accessLog = accessLog
+        if let login = login ?? environment["LIVECHAT_SANDBOX_LOGIN"].flatMap({ $0.isEmpty ? nil : $0 }) {
+            configuration.login = login
+        }
+        if let key = environment["LIVECHAT_SANDBOX_API_KEY"], !key.isEmpty { configuration.apiKey = key }
+        if let token = environment["LIVECHAT_SANDBOX_BEARER_TOKEN"], !token.isEmpty { configuration.bearerToken = token }
+        return configuration
+    }
+
     func run() async throws {
-        throw ValidationError("serve is not built yet")
+        let configuration = sandboxConfiguration()
+        // Trap the stop signals before serving, so that an early one still stops gracefully.
+        let stopSignals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
+        let server = SandboxServer(configuration: configuration)
+        let url: URL
+        do {
+            url = try await server.start()
+        } catch {
+            // A start failure (port taken, unwritable database) is not a usage error: no usage text.
+            FileHandle.standardError.write(Data("livechat-lua serve: cannot start the sandbox on \(host):\(port): \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+        print("url: \(url.absoluteString)")
+        print("login: \(configuration.login)")
+        fflush(stdout)
+        for await _ in stopSignals { break }
+        await server.stop()
     }
 }

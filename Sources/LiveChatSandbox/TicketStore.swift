@@ -1,0 +1,179 @@
+import Foundation
+import GRDB
+
+/// The sandbox's tickets in SQLite, through GRDB: a file (WAL, shared by concurrent readers) or
+/// memory. Each ticket is stored as the JSON the API answers with, beside the columns the list
+/// filters and orders on, so a read is one indexed row and a page is one indexed query.
+///
+/// Durability: a file database runs in WAL mode with `synchronous = FULL`, so every commit is
+/// fsynced to the WAL before the write returns; writes go through `GroupCommit`, which answers a
+/// create or a tag update only after its transaction has committed. A `200` therefore survives
+/// `kill -9` of the server, and a power loss too.
+final class TicketStore: Sendable {
+    private let writer: any DatabaseWriter
+    private let groupCommit: GroupCommit
+    private let agents: AgentDirectory
+
+    /// Opens (creating if needed) and migrates the database at `path`, or an in-memory one.
+    init(path: String?, agents: AgentDirectory = AgentDirectory()) throws {
+        var configuration = Configuration()
+        configuration.label = "LiveChatSandbox"
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        if let path {
+            writer = try DatabasePool(path: path, configuration: configuration)
+        } else {
+            writer = try DatabaseQueue(configuration: configuration)
+        }
+        groupCommit = GroupCommit(writer: writer)
+        self.agents = agents
+        try Self.migrator.migrate(writer)
+    }
+
+    /// The schema, one migration per change, applied in order by GRDB's migrator.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("create tickets") { db in
+            try db.execute(sql: """
+                CREATE TABLE ticket (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    status TEXT NOT NULL,
+                    requesterMailKey TEXT NOT NULL,   -- lowercased, for the exact case-insensitive filter
+                    assigneeKey TEXT,                 -- lowercased login; NULL when unassigned
+                    sourceType TEXT NOT NULL,
+                    modified INTEGER NOT NULL,
+                    firstActivity INTEGER NOT NULL,   -- earliest event, opened or modified date
+                    lastActivity INTEGER NOT NULL,    -- latest of them
+                    tagCount INTEGER NOT NULL,
+                    searchText TEXT NOT NULL,         -- lowercased subject, messages, requester
+                    document BLOB NOT NULL            -- the ticket's JSON, as served
+                );
+                CREATE INDEX ticket_by_modified ON ticket(modified, id);
+                CREATE INDEX ticket_by_status ON ticket(status, modified, id);
+                CREATE INDEX ticket_by_assignee ON ticket(assigneeKey, modified, id);
+                CREATE INDEX ticket_by_requester ON ticket(requesterMailKey);
+                CREATE TABLE ticketTag (
+                    ticketId TEXT NOT NULL REFERENCES ticket(id) ON DELETE CASCADE,
+                    tag TEXT NOT NULL,
+                    PRIMARY KEY (tag, ticketId)
+                ) WITHOUT ROWID;
+                CREATE INDEX ticketTag_by_ticket ON ticketTag(ticketId);
+                CREATE TABLE ticketGroup (
+                    ticketId TEXT NOT NULL REFERENCES ticket(id) ON DELETE CASCADE,
+                    groupId INTEGER NOT NULL,
+                    PRIMARY KEY (groupId, ticketId)
+                ) WITHOUT ROWID;
+                """)
+        }
+        return migrator
+    }
+
+    /// The stored JSON of one ticket, nil when there is no such ticket.
+    func document(id: String) async throws -> Data? {
+        try await writer.read { db in
+            try Data.fetchOne(db, sql: "SELECT document FROM ticket WHERE id = ?", arguments: [id])
+        }
+    }
+
+    /// One page of the tickets matching `filter`, and how many match in all.
+    func list(_ filter: TicketFilter) async throws -> (total: Int, documents: [Data]) {
+        let (condition, arguments) = filter.whereClause
+        let offset = (filter.page - 1) * TicketFilter.pageSize
+        return try await writer.read { db in
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ticket WHERE \(condition)", arguments: arguments) ?? 0
+            guard offset < total else { return (total, []) }
+            let documents = try Data.fetchAll(
+                db,
+                sql: "SELECT document FROM ticket WHERE \(condition) ORDER BY \(filter.orderClause) LIMIT ? OFFSET ?",
+                arguments: arguments + [TicketFilter.pageSize, offset])
+            return (total, documents)
+        }
+    }
+
+    /// Stores a new ticket under a fresh unique id; returns its JSON once committed.
+    func create(_ newTicket: NewTicket, now: Int) async throws -> Data {
+        let agents = self.agents
+        return try await groupCommit.write { db in
+            var generator = SystemRandomNumberGenerator()
+            var id = TicketID.random(using: &generator)
+            // The writer is serial, so checking then inserting cannot race another create.
+            while try Self.exists(db, id: id) { id = TicketID.random(using: &generator) }
+            let ticket = newTicket.ticket(id: id, now: now, agents: agents)
+            return try Self.insert(ticket, into: db)
+        }
+    }
+
+    /// Replaces a ticket's tags and bumps `modified`; returns its JSON once committed, nil when unknown.
+    func replaceTags(id: String, with tags: [String], now: Int) async throws -> Data? {
+        try await groupCommit.write { db in
+            guard let stored = try Data.fetchOne(db, sql: "SELECT document FROM ticket WHERE id = ?", arguments: [id]) else {
+                return nil
+            }
+            var ticket = try Ticket.decode(stored)
+            ticket.tags = tags
+            ticket.modified = max(ticket.modified, now)
+            try db.execute(sql: "DELETE FROM ticket WHERE id = ?", arguments: [id])
+            return try Self.insert(ticket, into: db)
+        }
+    }
+
+    /// Stores fully formed tickets (the seed) in one transaction.
+    func insert(_ tickets: [Ticket]) async throws {
+        try await writer.write { db in
+            for ticket in tickets { _ = try Self.insert(ticket, into: db) }
+        }
+    }
+
+    /// How many tickets are stored.
+    func count() async throws -> Int {
+        try await writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ticket") ?? 0 }
+    }
+
+    /// Closes the database; later calls fail.
+    func close() throws {
+        try writer.close()
+    }
+
+    private static func exists(_ db: Database, id: String) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM ticket WHERE id = ?)", arguments: [id]) ?? false
+    }
+
+    /// Writes the ticket's row, tags and groups; returns the JSON stored.
+    private static func insert(_ ticket: Ticket, into db: Database) throws -> Data {
+        let document = try ticket.encoded()
+        let activity = ticket.activityDates
+        try db.execute(
+            sql: """
+                INSERT INTO ticket (id, status, requesterMailKey, assigneeKey, sourceType, modified,
+                    firstActivity, lastActivity, tagCount, searchText, document)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                ticket.id, ticket.status.rawValue, ticket.requester.mail.lowercased(),
+                ticket.assignee?.id.lowercased(), ticket.source.type, ticket.modified,
+                activity.min(), activity.max(), ticket.tags.count, ticket.searchText, document,
+            ])
+        for tag in ticket.tags {
+            try db.execute(sql: "INSERT OR IGNORE INTO ticketTag (ticketId, tag) VALUES (?, ?)", arguments: [ticket.id, tag])
+        }
+        for group in ticket.groups {
+            try db.execute(sql: "INSERT OR IGNORE INTO ticketGroup (ticketId, groupId) VALUES (?, ?)", arguments: [ticket.id, group])
+        }
+        return document
+    }
+}
+
+/// Ticket ids: five characters from A–Z and 0–9.
+enum TicketID {
+    static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+
+    static func random<G: RandomNumberGenerator>(using generator: inout G) -> String {
+        String((0..<5).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] })
+    }
+
+    /// Whether `text` has the shape of a ticket id (anything else cannot name a ticket).
+    static func isWellFormed(_ text: String) -> Bool {
+        text.utf8.count == 5 && text.allSatisfy { alphabet.contains($0) }
+    }
+}
