@@ -256,7 +256,9 @@ int clshim_traceback(lua_State *L, lua_State *L1, const char *msg, int level) {
 }
 
 static int p_setmetatable_named(lua_State *L) {
-    luaL_setmetatable(L, (const char *)lua_touserdata(L, 2));
+    const char *tname = (const char *)lua_touserdata(L, 2);
+    lua_settop(L, 1);
+    luaL_setmetatable(L, tname);
     return 0;
 }
 int clshim_setmetatable_named(lua_State *L, int idx, const char *tname) {

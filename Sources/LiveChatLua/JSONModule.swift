@@ -4,7 +4,7 @@ import LuaHost
 /// The `json` Lua module, on Foundation's JSON: `json.encode(value, {pretty = true})`,
 /// `json.decode(text)`, `json.null`. Integers stay integers; `json.null` stands for JSON's null
 /// inside tables, where Lua's nil cannot stand.
-enum JSONModule {
+public enum JSONModule {
     static func install(in state: LuaState) throws {
         try state.registerModule("json", functions: ["encode": encode, "decode": decode], values: ["null": .null])
     }
@@ -47,7 +47,7 @@ enum JSONModule {
     }
 
     /// JSON text for a Lua value: keys sorted, slashes unescaped, indented when pretty.
-    static func text(of value: LuaValue, pretty: Bool) throws -> String {
+    public static func text(of value: LuaValue, pretty: Bool) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = pretty ? [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted] : [.sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(value), as: UTF8.self)

@@ -17,10 +17,8 @@ enum Prelude {
     debug.getregistry()["livechat.Error"] = ErrorMeta
     ErrorMeta.__name = "livechat.Error"
     ErrorMeta.__tostring = function(e)
-      local text = format("livechat: %s error", tostring(e.kind))
-      if e.status then text = text .. format(" (HTTP %d)", e.status) end
-      text = text .. ": " .. tostring(e.message)
-      if e.retryable then text = text .. " [retryable]" end
+      local text = format("livechat: %s: %s", tostring(e.kind), tostring(e.message))
+      if e.retryable then text = text .. " (retryable)" end
       return text
     end
 

@@ -1,5 +1,6 @@
 import CLuaShim
 import Foundation
+import LiveChatLua
 import LuaHost
 
 /// The Lua interpreter front end: the reference `lua`'s command line, options and error
@@ -20,16 +21,21 @@ enum Interpreter {
             printUsage(error.message)
             return 1
         }
+        if options.help {
+            printHelp()
+            return 0
+        }
         if options.version { printVersion() }
         let state: LuaState
         do {
-            state = try makeState(ignoreEnvironment: options.ignoreEnvironment)
+            state = try makeState(ignoreEnvironment: options.ignoreEnvironment, memoryLimit: options.maxMemory)
+            try LiveChatModule.install(in: state, settings: try connectionSettings(options))
             try createArgTable(state, options: options)
         } catch {
             report(error)
             return 1
         }
-        let session = Session(state: state)
+        let session = Session(state: state, printJSON: options.json)
         guard options.ignoreEnvironment || session.runInit() else { return 1 }
         guard session.runActions(options.actions) else { return 1 }
         if let script = options.script {
@@ -50,8 +56,8 @@ enum Interpreter {
 
     /// Creates a state with the standard libraries; with `-E`, package paths ignore LUA_PATH and
     /// LUA_CPATH (the registry flag LUA_NOENV, as lua.c sets it).
-    static func makeState(ignoreEnvironment: Bool) throws -> LuaState {
-        let state = try LuaState(openLibraries: false)
+    static func makeState(ignoreEnvironment: Bool, memoryLimit: Int? = nil) throws -> LuaState {
+        let state = try LuaState(memoryLimit: memoryLimit, openLibraries: false)
         if ignoreEnvironment {
             lua_pushboolean(state.L, 1)
             let status = clshim_setfield(state.L, clshim_registryindex(), "LUA_NOENV")
@@ -60,6 +66,26 @@ enum Interpreter {
         let status = clshim_openlibs(state.L)
         if status != LUA_OK { throw state.popError(status: status) }
         return state
+    }
+
+    /// The connection settings, weakest first: config file, environment, command line, and
+    /// `--sandbox` over all of them.
+    static func connectionSettings(_ options: LuaOptions) throws -> ConnectionSettings {
+        var settings = ConnectionSettings()
+        if let file = try ConnectionSettings.fromConfigFile(at: ConnectionSettings.configFilePath()) {
+            settings = settings.overridden(by: file)
+        }
+        settings = settings.overridden(by: ConnectionSettings.fromEnvironment())
+        var command = ConnectionSettings(apiURL: options.apiURL, login: options.login)
+        command.requestTimeout = options.timeout
+        command.allowInsecureHTTP = options.insecureHTTP
+        settings = settings.overridden(by: command)
+        if options.sandbox {
+            var sandbox = try EmbeddedSandbox.start()
+            sandbox.requestTimeout = options.timeout
+            settings = sandbox
+        }
+        return settings
     }
 
     /// Sets the global `arg`: the script name at 0, its arguments at 1..n, the interpreter and
@@ -92,6 +118,48 @@ enum Interpreter {
     static func printVersion() {
         print("\(programName) \(version) — \(String(cString: clshim_copyright()))")
         fflush(stdout)
+    }
+
+    /// Prints the help text on stdout.
+    static func printHelp() {
+        print("""
+        \(programName) \(version): Lua 5.4 with the LiveChat tickets API.
+
+        usage: \(programName) [options] [script [args]]
+               \(programName) serve [--port N] [--db FILE] [--seed-tickets N] …   (see serve --help)
+
+        Options of the reference lua interpreter:
+          -e stat        execute string 'stat'
+          -i             enter interactive mode after executing 'script'
+          -l mod         require library 'mod' into global 'mod'
+          -l g=mod       require library 'mod' into global 'g'
+          -v             show version information
+          -E             ignore environment variables (LUA_INIT, LUA_PATH, LUA_CPATH)
+          -W             turn warnings on
+          --             stop handling options
+          -              stop handling options and execute stdin
+
+        LiveChat options:
+          --sandbox          start a sandbox server in this process (seeded with sample tickets)
+                             and point the client at it
+          --api-url URL      the API's base URL (default https://api.livechatinc.com)
+          --login EMAIL      the agent login (the API key comes from LIVECHAT_API_KEY or the
+                             config file, never from the command line)
+          --timeout SECONDS  per-request timeout of API calls
+          --max-memory SIZE  cap the Lua state's memory (e.g. 256M)
+          --json             print the script's returned values as JSON
+          --insecure-http    allow plain http:// to a host other than loopback
+          --help             this text
+
+        Environment: LIVECHAT_API_URL, LIVECHAT_LOGIN, LIVECHAT_API_KEY, LUA_INIT, LUA_PATH,
+        LUA_CPATH, NO_COLOR. Config file: \(ConnectionSettings.configFilePath()).
+
+        Examples:
+          \(programName) --sandbox examples/quickstart.lua
+          \(programName) --sandbox -e 'print(livechat.listTickets{status = "open"}.total)'
+          LIVECHAT_LOGIN=me@example.com LIVECHAT_API_KEY=… \(programName) report.lua
+          \(programName) --sandbox            (the interactive prompt)
+        """)
     }
 
     /// Prints an option error and the usage text on stderr.

@@ -12,6 +12,21 @@ struct LuaOptions {
     var interactive = false
     var version = false
     var ignoreEnvironment = false
+    /// `--sandbox`: run against an in-process sandbox server.
+    var sandbox = false
+    /// `--api-url`, `--login`: connection settings from the command line.
+    var apiURL: String?
+    var login: String?
+    /// `--timeout SECONDS`: the per-request timeout of API calls.
+    var timeout: Double?
+    /// `--max-memory BYTES`: the Lua state's memory cap (K, M, G suffixes allowed).
+    var maxMemory: Int?
+    /// `--json`: print the script's returned values as JSON.
+    var json = false
+    /// `--insecure-http`: allow plain http:// to hosts other than loopback.
+    var insecureHTTP = false
+    /// `--help`.
+    var help = false
     /// Index in `arguments` of the script name ("-" is stdin), nil when there is none.
     var scriptIndex: Int?
     /// The whole command line, program name first.
@@ -38,6 +53,15 @@ struct LuaOptions {
             guard argument.hasPrefix("-") else {
                 options.scriptIndex = i
                 return options
+            }
+            if argument.hasPrefix("--") && argument.count > 2 {
+                try options.parseLong(argument, next: { () throws(Failure) -> String in
+                    i += 1
+                    guard i < arguments.count else { throw Failure(message: "'\(argument)' needs argument") }
+                    return arguments[i]
+                })
+                i += 1
+                continue
             }
             switch argument {
             case "--":
@@ -77,5 +101,61 @@ struct LuaOptions {
             i += 1
         }
         return options
+    }
+
+    /// Reads one of our own long options (`--name value` or `--name=value`).
+    mutating func parseLong(_ argument: String, next: () throws(Failure) -> String) throws(Failure) {
+        var name = argument
+        var inline: String?
+        if let equals = argument.firstIndex(of: "=") {
+            name = String(argument[..<equals])
+            inline = String(argument[argument.index(after: equals)...])
+        }
+        func value() throws(Failure) -> String {
+            if let inline { return inline }
+            return try next()
+        }
+        func flag() throws(Failure) {
+            if inline != nil { throw Failure(message: "'\(name)' takes no value") }
+        }
+        switch name {
+        case "--sandbox": try flag(); sandbox = true
+        case "--json": try flag(); json = true
+        case "--help": try flag(); help = true
+        case "--insecure-http": try flag(); insecureHTTP = true
+        case "--api-url": apiURL = try value()
+        case "--login": login = try value()
+        case "--api-key":
+            throw Failure(message: "the API key is never given on the command line (it would show in ps and shell history); set LIVECHAT_API_KEY or use the config file")
+        case "--timeout":
+            let text = try value()
+            guard let seconds = Double(text), seconds > 0, seconds.isFinite else {
+                throw Failure(message: "'--timeout' expects a positive number of seconds, got '\(text)'")
+            }
+            timeout = seconds
+        case "--max-memory":
+            let text = try value()
+            guard let bytes = Self.byteCount(text), bytes > 0 else {
+                throw Failure(message: "'--max-memory' expects a size such as 64M, got '\(text)'")
+            }
+            maxMemory = bytes
+        default:
+            throw Failure(message: "unrecognized option '\(argument)'")
+        }
+    }
+
+    /// A byte count with an optional K, M or G suffix (powers of 1024).
+    static func byteCount(_ text: String) -> Int? {
+        let multipliers: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30]
+        var digits = text.uppercased()
+        var multiplier = 1
+        if digits.hasSuffix("B") { digits.removeLast() }
+        if let last = digits.last, let m = multipliers[last] {
+            multiplier = m
+            digits.removeLast()
+        }
+        guard let n = Int(digits), n >= 0 else { return nil }
+        let (product, overflow) = n.multipliedReportingOverflow(by: multiplier)
+        return overflow ? nil : product
     }
 }

@@ -1,14 +1,26 @@
 import CLuaShim
 import Foundation
+import LiveChatLua
 import LuaHost
 
 /// One interpreter session over a Lua state: runs chunks, files and options, reporting errors as
 /// lua.c does. Every method returns false after reporting a failure.
 final class Session {
     let state: LuaState
+    /// `--json`: the script's returned values are printed as JSON.
+    let printJSON: Bool
 
-    init(state: LuaState) {
+    init(state: LuaState, printJSON: Bool = false) {
         self.state = state
+        self.printJSON = printJSON
+    }
+
+    /// Prints every value above `base` as JSON, one document per value (for `--json`).
+    func printValuesAsJSON(above base: Int32) throws {
+        for index in (base + 1)...max(base + 1, state.top) where index <= state.top {
+            let value = try state.value(at: index)
+            print(try JSONModule.text(of: value, pretty: true))
+        }
     }
 
     /// Runs the function below `arguments` as the scheduler's main coroutine, with Ctrl-C armed
@@ -112,6 +124,7 @@ final class Session {
             let scriptArguments = options.arguments[(options.scriptIndex! + 1)...]
             for argument in scriptArguments { try state.push(.string(argument)) }
             try call(arguments: Int32(scriptArguments.count))
+            if printJSON { try printValuesAsJSON(above: base) }
             return true
         } catch {
             Interpreter.report(error)
