@@ -85,7 +85,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "LiveChatLuaTests", dependencies: ["LiveChatLua", "LiveChatSandbox"]),
-        .testTarget(name: "CLITests", dependencies: []),
+        .testTarget(name: "CLITests", dependencies: ["LiveChatSandbox"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -12,6 +12,8 @@ public struct ConnectionSettings: Sendable, Hashable {
     public var allowInsecureHTTP = false
     /// Per-attempt timeout, in seconds; nil leaves the client's default.
     public var requestTimeout: Double?
+    /// Retries after a failed attempt (within the client's retry rules); nil leaves the default.
+    public var retries: Int?
 
     public init(apiURL: String? = nil, login: String? = nil, apiKey: String? = nil) {
         self.apiURL = apiURL
@@ -35,6 +37,7 @@ public struct ConnectionSettings: Sendable, Hashable {
         if let v = other.apiKey { merged.apiKey = v }
         if other.allowInsecureHTTP { merged.allowInsecureHTTP = true }
         if let v = other.requestTimeout { merged.requestTimeout = v }
+        if let v = other.retries { merged.retries = v }
         return merged
     }
 
@@ -102,6 +105,7 @@ public struct ConnectionSettings: Sendable, Hashable {
         if let requestTimeout, requestTimeout > 0 {
             configuration.requestTimeout = .milliseconds(Int64(requestTimeout * 1000))
         }
+        if let retries { configuration.retryPolicy.maxAttempts = retries + 1 }
         return configuration
     }
 

@@ -155,10 +155,11 @@ public final class LiveChatModule {
         return self.request(args, .init()) { try await $0.updateTicketTags(id: id, tags: finalTags) }
     }
 
-    /// `livechat.configure{apiUrl =, login =, apiKey =, timeout =}`: settings for later calls.
+    /// `livechat.configure{apiUrl =, login =, apiKey =, timeout =, retries =}`: settings for
+    /// later calls.
     lazy var configure: LuaHostFunction = { [unowned self] args in
         do {
-            let fields = try self.fields(args, ["timeout"])
+            let fields = try self.fields(args, ["timeout", "retries"])
             let overrides = try fields.connectionOverrides()
             var next = self.configured.overridden(by: overrides)
             switch fields.raw("timeout") {
@@ -168,6 +169,12 @@ public final class LiveChatModule {
                     throw TicketArguments.Problem(message: "field 'timeout' expected a positive number of seconds")
                 }
                 next.requestTimeout = seconds
+            }
+            if let retries = try fields.integer("retries") {
+                guard (0...20).contains(retries) else {
+                    throw TicketArguments.Problem(message: "field 'retries' expected an integer from 0 to 20, got \(retries)")
+                }
+                next.retries = retries
             }
             if let url = overrides.apiURL {
                 var probe = LiveChatConfiguration(apiURL: url, login: "-", apiKey: "-")
@@ -189,6 +196,7 @@ public final class LiveChatModule {
         if let login = current.login { table["login"] = .string(login) }
         if let masked = ConnectionSettings.masked(current.apiKey) { table["apiKey"] = .string(masked) }
         if let timeout = current.requestTimeout { table["timeout"] = .number(timeout) }
+        if let retries = current.retries { table["retries"] = .integer(Int64(retries)) }
         return .value(.table(table))
     }
 }

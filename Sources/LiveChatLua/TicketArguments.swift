@@ -49,7 +49,7 @@ struct TicketArguments {
                 throw Problem(message: "unexpected key \(Self.describe(key)) (fields are named)")
             }
             guard allowed.contains(text) || Self.connectionFields.contains(text) else {
-                let suggestion = Self.closest(to: text, in: allowed).map { " (did you mean '\($0)'?)" } ?? ""
+                let suggestion = Self.closest(to: text, in: allowed.union(Self.connectionFields)).map { " (did you mean '\($0)'?)" } ?? ""
                 throw Problem(message: "unknown field '\(text)'\(suggestion)")
             }
         }

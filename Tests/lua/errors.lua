@@ -1,0 +1,53 @@
+-- Every error kind, provoked against real servers the harness starts: nil, err with a readable err.
+local T = dofile(arg[0]:match("(.*/)") .. "testlib.lua")
+local env = os.getenv
+livechat.configure{ retries = 0, timeout = 2 }
+
+-- auth: the right server, a wrong key (a call's own credentials, as the connector sends them).
+local r, err = livechat.getTicketById{ ticketId = "AAAAA", apiKey = "wrong-key" }
+T.fails("auth", r, err, "wrong key")
+T.eq(err.status, 401, "auth status")
+T.ok(not tostring(err):find("wrong-key", 1, true), "the key is not in the error")
+
+-- validation: the server refuses what the client let through.
+r, err = livechat.createTicket{ message = "x", requesterEmail = "a@b" }
+T.fails("validation", r, err, "bad e-mail")
+T.eq(err.status, 400, "validation status")
+
+-- not_found
+r, err = livechat.getTicketById("NOPE0")
+T.fails("not_found", r, err, "unknown id")
+
+-- server: every request answered 500 (not retried for reads either).
+r, err = livechat.listTickets{ apiUrl = env("TEST_FAILING_URL") }
+T.fails("server", r, err, "500")
+T.eq(err.status, 500, "server status")
+
+-- rate_limited: a server allowing one request per ten seconds.
+livechat.listTickets{ apiUrl = env("TEST_RATE_LIMITED_URL") }
+r, err = livechat.listTickets{ apiUrl = env("TEST_RATE_LIMITED_URL") }
+T.fails("rate_limited", r, err, "429")
+T.eq(err.status, 429, "rate limit status")
+T.eq(err.retryable, true, "a rate limit is retryable")
+
+-- timeout: answers slower than the timeout.
+livechat.configure{ timeout = 0.3, retries = 0 }
+r, err = livechat.listTickets{ apiUrl = env("TEST_SLOW_URL") }
+T.fails("timeout", r, err, "slow server")
+livechat.configure{ timeout = 5 }
+
+-- network: nothing listens there.
+r, err = livechat.listTickets{ apiUrl = env("TEST_CLOSED_URL") }
+T.fails("network", r, err, "closed port")
+T.eq(err.status, nil, "no status without an answer")
+
+-- protocol: a 200 that is not the API's JSON.
+r, err = livechat.getTicketById{ ticketId = "GARBG", apiUrl = env("TEST_GARBAGE_URL") }
+T.fails("protocol", r, err, "not JSON")
+
+-- Every error object reads well.
+T.ok(tostring(err):match("^livechat: protocol: "), "tostring: " .. tostring(err))
+T.eq(type(err.message), "string", "message")
+T.eq(type(err.retryable), "boolean", "retryable")
+
+T.done()
