@@ -283,6 +283,29 @@ static int msghandler(lua_State *L) {
     return 1;
 }
 
+static int p_errormessage(lua_State *L) {
+    int *traceback = (int *)lua_touserdata(L, 2);
+    *traceback = 1;
+    if (lua_type(L, 1) == LUA_TSTRING) {
+        lua_settop(L, 1);
+        return 1;
+    }
+    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) {
+        *traceback = 0;
+        return 1;
+    }
+    lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    return 1;
+}
+
+int clshim_errormessage(lua_State *L, int idx, int *traceback) {
+    idx = lua_absindex(L, idx);
+    if (!lua_checkstack(L, 4)) return CLSHIM_ERRSTACK;
+    lua_pushvalue(L, idx);
+    lua_pushlightuserdata(L, traceback);
+    return protect(L, p_errormessage, 2, 1);
+}
+
 void clshim_pushmsghandler(lua_State *L) { lua_pushcfunction(L, msghandler); }
 
 int clshim_docall(lua_State *L, int nargs, int nresults) {

@@ -26,6 +26,7 @@ public final class LiveChatModule {
         functions["updateTicketTags"] = module.updateTicketTags
         functions["configure"] = module.configure
         functions["config"] = module.config
+        functions["now"] = { _ in .value(.number(Date().timeIntervalSince1970)) }
         try state.registerModule("livechat", functions: functions, values: ["version": .string(LiveChatModule.version)])
         try Prelude.run(in: state)
         state.userInfo["LiveChatLua.module"] = module

@@ -209,9 +209,18 @@ public final class LuaScheduler {
             coroutine.resultCount = results
             finish(coroutine)
         default:
-            let message = LuaStack(thread).string(at: -1)
-            var error = LuaStack(thread).popError(status: status)
-            if message != nil, clshim_traceback(state.L, thread, nil, 0) == LUA_OK {
+            // As lua.c's message handler does: a string error gets a traceback; another value is
+            // shown through its __tostring, or described by its type (with a traceback).
+            var wantsTraceback: Int32 = 1
+            var error: LuaError
+            if status != LUA_ERRMEM, clshim_errormessage(thread, -1, &wantsTraceback) == LUA_OK {
+                let text = LuaStack(thread).string(at: -1) ?? ""
+                error = LuaError(kind: LuaError.kind(ofStatus: status), message: text)
+                lua_settop(thread, lua_gettop(thread) - 2)
+            } else {
+                error = LuaStack(thread).popError(status: status)
+            }
+            if status != LUA_ERRMEM, wantsTraceback != 0, clshim_traceback(state.L, thread, nil, 0) == LUA_OK {
                 error.traceback = LuaStack(state.L).string(at: -1)
                 state.pop()
             }

@@ -1,9 +1,12 @@
 import Foundation
 
-// The entry point: `serve` runs the sandbox alone; anything else is the Lua interpreter.
+// The entry point: `serve` runs the sandbox alone, `call` one connector-style request; anything
+// else is the Lua interpreter.
 let arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.first == "serve" {
     await ServeCommand.main(Array(arguments.dropFirst()))
+} else if arguments.first == "call" {
+    exit(CallCommand.main(Array(arguments.dropFirst())))
 } else {
     exit(Interpreter.main(arguments))
 }

@@ -29,3 +29,28 @@ ensure_packages() {
   as_root apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 }
+
+# The release build lives in its own folder, so that it never waits on (or invalidates) the
+# debug build that the tests use.
+RELEASE_SCRATCH="$ROOT/.build-release"
+RELEASE_BIN="$RELEASE_SCRATCH/release"
+
+# Builds the release products named (default: livechat-lua) when any source is newer than the
+# binary; the Swift runtime is linked statically, which keeps start-up fast.
+release_build() {
+  local products=("$@")
+  [ ${#products[@]} -gt 0 ] || products=(livechat-lua)
+  local p stale=0
+  for p in "${products[@]}"; do
+    if [ ! -x "$RELEASE_BIN/$p" ] || [ -n "$(find "$ROOT/Sources" "$ROOT/Benchmarks" "$ROOT/Package.swift" -newer "$RELEASE_BIN/$p" -type f -print -quit 2>/dev/null)" ]; then
+      stale=1
+    fi
+  done
+  [ "$stale" -eq 1 ] || return 0
+  ensure_packages "${BUILD_PACKAGES[@]}"
+  echo "livechat-lua: building release binaries (the first build takes several minutes)…" >&2
+  for p in "${products[@]}"; do
+    (cd "$ROOT" && swift build -c release --static-swift-stdlib --scratch-path "$RELEASE_SCRATCH" --product "$p" >&2) || return 1
+    touch "$RELEASE_BIN/$p"
+  done
+}

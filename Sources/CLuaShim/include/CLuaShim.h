@@ -96,6 +96,11 @@ int clshim_traceback(lua_State *L, lua_State *L1, const char *msg, int level);
 /* Sets the metatable of the value at idx to the registry's metatable named tname. */
 int clshim_setmetatable_named(lua_State *L, int idx, const char *tname);
 
+/* Pushes the message lua.c would print for the error object at idx: a string as it is, else the
+ * result of its __tostring, else "(error object is a X value)". *traceback is set to whether
+ * lua.c would add a traceback (not for a __tostring message). */
+int clshim_errormessage(lua_State *L, int idx, int *traceback);
+
 /* ---- Calling Lua ---- */
 
 /* Pushes the message handler used by every protected call from Swift: it turns the error into
