@@ -22,16 +22,18 @@ enum BuiltBinary {
         return root.appendingPathComponent(".build/debug/livechat-lua")
     }
 
-    /// Runs the binary to completion with the given arguments, environment additions and stdin.
+    /// Runs the binary (or another executable) to completion with the given arguments,
+    /// environment additions and stdin.
     static func run(
         _ arguments: [String],
+        executable: URL = BuiltBinary.url,
         environment: [String: String] = [:],
         stdin: String? = nil,
         currentDirectory: URL? = nil,
         timeout: TimeInterval = 60
     ) throws -> BinaryRun {
         let process = Process()
-        process.executableURL = url
+        process.executableURL = executable
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env["LUA_INIT"] = nil

@@ -21,26 +21,8 @@ final class LuaCompatibilityTests: XCTestCase {
 
     /// Runs the reference interpreter with the same inputs.
     func reference(_ arguments: [String], environment: [String: String], stdin: String?) throws -> BinaryRun {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/lua5.4")
-        process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        env["LUA_INIT"] = nil
-        env["LUA_INIT_5_4"] = nil
-        for (k, v) in environment { env[k] = v }
-        process.environment = env
-        process.currentDirectoryURL = directory
-        let out = Pipe(), err = Pipe(), input = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try input.fileHandleForWriting.close()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return BinaryRun(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+        try BuiltBinary.run(arguments, executable: URL(fileURLWithPath: "/usr/bin/lua5.4"), environment: environment,
+                            stdin: stdin, currentDirectory: directory)
     }
 
     /// Asserts both interpreters agree on stdout, exit status and (names aside) stderr.
