@@ -80,7 +80,7 @@ final class TicketStore: Sendable {
         let lookup = cache.lookup(id)
         if let document = lookup.document { return document }
         let document = try await writer.read { db in
-            try Data.fetchOne(db, sql: "SELECT document FROM ticket WHERE id = ?", arguments: [id])
+            try Data.fetchOne(db.cachedStatement(sql: "SELECT document FROM ticket WHERE id = ?"), arguments: [id])
         }
         if let document { cache.fill(id, document, readAt: lookup.generation) }
         return document
@@ -150,29 +150,30 @@ final class TicketStore: Sendable {
     }
 
     private static func exists(_ db: Database, id: String) throws -> Bool {
-        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM ticket WHERE id = ?)", arguments: [id]) ?? false
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM ticket WHERE id = ?)"), arguments: [id]) ?? false
     }
 
     /// Writes the ticket's row, tags and groups; returns the JSON stored.
     private static func insert(_ ticket: Ticket, into db: Database) throws -> Data {
         let document = try ticket.encoded()
         let activity = ticket.activityDates
-        try db.execute(
+        // Cached statements: prepared once per connection, not once per ticket.
+        try db.cachedStatement(
             sql: """
                 INSERT INTO ticket (id, status, requesterMailKey, assigneeKey, sourceType, modified,
                     firstActivity, lastActivity, tagCount, searchText, document)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
+                """).execute(
             arguments: [
                 ticket.id, ticket.status.rawValue, ticket.requester.mail.lowercased(),
                 ticket.assignee?.id.lowercased(), ticket.source.type, ticket.modified,
                 activity.min(), activity.max(), ticket.tags.count, ticket.searchText, document,
             ])
         for tag in ticket.tags {
-            try db.execute(sql: "INSERT OR IGNORE INTO ticketTag (ticketId, tag) VALUES (?, ?)", arguments: [ticket.id, tag])
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO ticketTag (ticketId, tag) VALUES (?, ?)").execute(arguments: [ticket.id, tag])
         }
         for group in ticket.groups {
-            try db.execute(sql: "INSERT OR IGNORE INTO ticketGroup (ticketId, groupId) VALUES (?, ?)", arguments: [ticket.id, group])
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO ticketGroup (ticketId, groupId) VALUES (?, ?)").execute(arguments: [ticket.id, group])
         }
         return document
     }
