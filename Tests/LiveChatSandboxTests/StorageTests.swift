@@ -28,7 +28,7 @@ final class StorageTests: XCTestCase {
         XCTAssertEqual(count, 1)
     }
 
-    func testFileDatabaseUsesWALWithFullSync() async throws {
+    func testFileDatabaseUsesWAL() async throws {
         let path = temporaryDatabase()
         defer { removeDatabase(path) }
         let sandbox = try await LiveSandbox.start { $0.databasePath = path }
