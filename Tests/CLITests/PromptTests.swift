@@ -193,7 +193,7 @@ final class Terminal {
 
     /// The visible screen; with `escapes`, colours and attributes as escape sequences.
     func capture(escapes: Bool = false) -> String {
-        Terminal.tmux(["-L", socket, "capture-pane", "-p", "-t", "main"] + (escapes ? ["-e"] : [])).output
+        Terminal.tmux(["-L", socket, "capture-pane", "-p", "-t", "main"] + (escapes ? ["-e"] : []), readOutput: true).output
     }
 
     /// Polls the screen until `condition` holds, up to a deadline generous for a loaded machine;
@@ -235,21 +235,52 @@ final class Terminal {
         "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
-    /// Runs tmux to completion.
+    /// Runs tmux to completion; with `readOutput`, collects what it prints. Spawned and reaped
+    /// directly (not with Foundation's Process, whose exit watch missed the tmux client that
+    /// forks the server), its output a pipe only when read: a tmux server forked by
+    /// `new-session` would hold a pipe open for good.
     @discardableResult
-    static func tmux(_ arguments: [String]) -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/tmux")
-        process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["TMUX"] = nil  // tests may themselves run inside tmux
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return (-1, "") }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    static func tmux(_ arguments: [String], readOutput: Bool = false) -> (status: Int32, output: String) {
+        var fds: [Int32] = [-1, -1]
+        if readOutput { guard pipe(&fds) == 0 else { return (-1, "") } }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        if readOutput {
+            posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+            posix_spawn_file_actions_addclose(&actions, fds[0])
+            posix_spawn_file_actions_addclose(&actions, fds[1])
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        }
+        // Tests may themselves run inside tmux: TMUX would make it talk to that server.
+        let environment = ProcessInfo.processInfo.environment.filter { $0.key != "TMUX" }.map { "\($0.key)=\($0.value)" }
+        let argv = (["/usr/bin/tmux"] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup($0) } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, "/usr/bin/tmux", &actions, nil, argv, envp)
+        if readOutput { Glibc.close(fds[1]) }
+        guard spawned == 0 else {
+            if readOutput { Glibc.close(fds[0]) }
+            return (-1, "")
+        }
+        var data = [UInt8]()
+        if readOutput {
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let n = read(fds[0], &buffer, buffer.count)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { break }
+                data += buffer[0..<n]
+            }
+            Glibc.close(fds[0])
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : -1
+        return (exitStatus, String(decoding: data, as: UTF8.self))
     }
 }
