@@ -160,14 +160,16 @@ final class PromptTests: XCTestCase {
     }
 }
 
-/// The built binary in a tmux pane of its own tmux server: keys in, screen out.
+/// The built binary in a tmux pane of its own tmux server (`-S` socket): keys in, screen out.
 final class Terminal {
-    let socket = "livechat-lua-test-\(UUID().uuidString.prefix(8))"
+    /// The tmux server's socket, in the test's own directory (removed with it).
+    let socket: String
 
     /// Starts the binary in a 120×40 pane with a clean environment: HOME and XDG_STATE_HOME in
     /// `home`, plus `environment`. The shell around it reports its exit status and keeps the pane
     /// open; it ignores Ctrl-C itself (a trap, so the binary still gets the default action).
     init(home: URL, environment: [String: String]) throws {
+        socket = home.appendingPathComponent("tmux-\(UUID().uuidString.prefix(8)).socket").path
         var variables = [
             "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": home.path,
             "XDG_STATE_HOME": home.appendingPathComponent("state").path,
@@ -175,7 +177,7 @@ final class Terminal {
         for (name, value) in environment { variables[name] = value }
         let assignments = variables.sorted { $0.key < $1.key }.map { "\($0.key)=\(Terminal.quoted($0.value))" }
         let script = "trap : INT; env -i TERM=\"$TERM\" \(assignments.joined(separator: " ")) \(Terminal.quoted(BuiltBinary.url.path)); echo \"[exited $?]\"; sleep 600"
-        let status = Terminal.tmux(["-L", socket, "-f", "/dev/null", "new-session", "-d", "-s", "main", "-x", "120", "-y", "40", "/bin/sh", "-c", script]).status
+        let status = Terminal.tmux(["-S", socket, "-f", "/dev/null", "new-session", "-d", "-s", "main", "-x", "120", "-y", "40", "/bin/sh", "-c", script]).status
         guard status == 0 else { throw TerminalError(message: "tmux new-session failed with status \(status)") }
     }
 
@@ -187,13 +189,13 @@ final class Terminal {
         let named: Set<String> = ["Enter", "Tab", "Up", "Down", "C-c", "C-d", "BSpace"]
         for key in keys {
             let arguments = named.contains(key) ? [key] : ["-l", key]
-            Terminal.tmux(["-L", socket, "send-keys", "-t", "main"] + arguments)
+            Terminal.tmux(["-S", socket, "send-keys", "-t", "main"] + arguments)
         }
     }
 
     /// The visible screen; with `escapes`, colours and attributes as escape sequences.
     func capture(escapes: Bool = false) -> String {
-        Terminal.tmux(["-L", socket, "capture-pane", "-p", "-t", "main"] + (escapes ? ["-e"] : []), readOutput: true).output
+        Terminal.tmux(["-S", socket, "capture-pane", "-p", "-t", "main"] + (escapes ? ["-e"] : []), readOutput: true).output
     }
 
     /// Polls the screen until `condition` holds, up to a deadline generous for a loaded machine;
@@ -216,7 +218,7 @@ final class Terminal {
 
     /// Ends the tmux server and everything in it.
     func close() {
-        Terminal.tmux(["-L", socket, "kill-server"])
+        Terminal.tmux(["-S", socket, "kill-server"])
     }
 
     /// The screen's lines without trailing blanks, empty lines dropped.
