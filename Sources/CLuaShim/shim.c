@@ -269,6 +269,24 @@ int clshim_setmetatable_named(lua_State *L, int idx, const char *tname) {
     return protect(L, p_setmetatable_named, 2, 0);
 }
 
+static int p_rawkeys(lua_State *L) {
+    lua_Integer n = 0;
+    lua_newtable(L);
+    lua_pushnil(L);
+    while (lua_next(L, 1) != 0) {
+        lua_pop(L, 1);
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, 2, ++n);
+    }
+    return 1;
+}
+int clshim_rawkeys(lua_State *L, int idx) {
+    idx = lua_absindex(L, idx);
+    if (!lua_checkstack(L, 5)) return CLSHIM_ERRSTACK;
+    lua_pushvalue(L, idx);
+    return protect(L, p_rawkeys, 1, 1);
+}
+
 /* ---- Calling Lua ---- */
 
 /* The message handler of lua.c: a string message gets a traceback; any other error object keeps
@@ -490,3 +508,28 @@ void clshim_sigint_release(void) {
 }
 
 long clshim_sigint_count(void) { return (long)sigint_count; }
+
+/* ---- Ctrl-C at the prompt ---- */
+
+static volatile sig_atomic_t prompt_sigint;
+
+/* Only a flag: the prompt's read function sees EINTR, takes the flag and abandons the line. */
+static void on_prompt_sigint(int sig) {
+    (void)sig;
+    prompt_sigint = 1;
+}
+
+void clshim_prompt_sigint_catch(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_prompt_sigint;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART: the blocking read must return EINTR */
+    sigaction(SIGINT, &sa, NULL);
+}
+
+int clshim_prompt_sigint_take(void) {
+    int caught = prompt_sigint != 0;
+    prompt_sigint = 0;
+    return caught;
+}

@@ -3,71 +3,151 @@ import Foundation
 import LuaHost
 
 /// The interactive prompt: reads statements, continues incomplete ones on further lines, runs
-/// them, and prints what expressions return, as lua.c's REPL does.
-struct Prompt {
+/// them, and pretty-prints what they return, as lua.c's REPL does and more.
+///
+/// On a terminal, lines are edited with libedit, kept in a history file and completed with Tab;
+/// results and errors are coloured unless NO_COLOR is set. Otherwise (a pipe, `-i` in a test)
+/// lines are read plainly, without history or colour.
+final class Prompt {
     let session: Session
     var state: LuaState { session.state }
+    private let reader: LineReader
+    private let history: History?
+    private let printer: ValuePrinter
+    private let colourErrors: Bool
 
-    /// Reads and runs lines until end of input.
-    func run() {
-        while let chunk = readChunk() {
-            let base = state.top
-            do {
-                try session.call(arguments: 0)
-                try printResults(above: base)
-            } catch {
-                Interpreter.report(error)
+    init(session: Session, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.session = session
+        printer = ValuePrinter(palette: Prompt.allowsColour(STDOUT_FILENO, environment: environment) ? .ansi : .plain)
+        colourErrors = Prompt.allowsColour(STDERR_FILENO, environment: environment)
+        let completion = Completion(state: session.state)
+        if isatty(STDIN_FILENO) != 0 && isatty(STDOUT_FILENO) != 0 {
+            setlocale(LC_CTYPE, "")  // libedit decodes and displays characters per the locale
+            let history = History.standard(environment: environment)
+            if let editor = LineEditor(
+                programName: Interpreter.programName, entries: history.entries, historySize: history.limit,
+                complete: { completion.candidates(before: $0) }
+            ) {
+                self.history = history
+                reader = editor
+                return
             }
-            lua_settop(state.L, base)
         }
-        print()
+        history = nil
+        reader = PlainLineReader()
+    }
+
+    /// Whether output on `descriptor` may be coloured: a terminal, NO_COLOR not set (whatever its
+    /// value, as no-color.org asks), and not a dumb terminal.
+    static func allowsColour(_ descriptor: Int32, environment: [String: String]) -> Bool {
+        isatty(descriptor) != 0 && environment["NO_COLOR"] == nil && environment["TERM"] != "dumb"
+    }
+
+    /// Reads and runs statements until end of input, then prints a newline.
+    func run() {
+        defer { clshim_sigint_release() }
+        while true {
+            switch readStatement() {
+            case .end:
+                fputs("\n", stdout)
+                fflush(stdout)
+                return
+            case .cancelled:
+                continue
+            case .invalid(let entry):
+                remember(entry)
+            case .compiled(let entry):
+                remember(entry)
+                runCompiled()
+            }
+        }
+    }
+
+    /// What reading a statement gave.
+    enum Statement {
+        /// A compiled chunk is on the stack; `entry` is its text for the history.
+        case compiled(entry: String)
+        /// It did not compile (the error is reported); nothing is on the stack.
+        case invalid(entry: String)
+        /// Ctrl-C abandoned it.
+        case cancelled
+        /// End of input.
+        case end
+    }
+
+    /// Reads a complete statement and leaves it compiled on the stack. A line is tried first as
+    /// `return <line>`, so that an expression's value is printed; a chunk whose syntax error is
+    /// at `<eof>` is incomplete and continues on the next line, as lua.c decides.
+    func readStatement() -> Statement {
+        let first = reader.readLine(prompt: promptText(continuation: false))
+        guard case .line(var line) = first else { return first == .interrupted ? .cancelled : .end }
+        if line.hasPrefix("=") { line = "return " + line.dropFirst() }  // Lua 5.1's habit
+        if (try? state.load("return " + line, name: "=stdin")) != nil { return .compiled(entry: line) }
+        var text = line
+        while true {
+            do {
+                try state.load(text, name: "=stdin")
+                return .compiled(entry: text)
+            } catch let error as LuaError where error.kind == .syntax && error.message.hasSuffix("<eof>") {
+                switch reader.readLine(prompt: promptText(continuation: true)) {
+                case .line(let more): text += "\n" + more
+                case .interrupted: return .cancelled
+                case .end: return .end
+                }
+            } catch {
+                report(error)
+                return .invalid(entry: text)
+            }
+        }
+    }
+
+    /// Runs the compiled chunk on top of the stack; prints its results, or reports its error.
+    func runCompiled() {
+        let base = state.top - 1
+        defer { lua_settop(state.L, base) }
+        do {
+            try session.call(arguments: 0)
+            printResults(above: base)
+        } catch {
+            report(error)
+        }
+    }
+
+    /// Prints the values above `base`, separated by tabs as lua.c does, and keeps the first in
+    /// the global `_`.
+    func printResults(above base: Int32) {
+        let top = state.top
+        guard top > base else { return }
+        lua_pushvalue(state.L, base + 1)
+        try? state.setGlobalFromTop("_")
+        let stack = LuaStack(state.L)
+        let texts = (base + 1...top).map { printer.describeResult(stack, at: $0) }
+        fputs(texts.joined(separator: "\t") + "\n", stdout)
+        fflush(stdout)
+    }
+
+    /// Reports an error as lua.c's REPL does (`livechat-lua: message` and the traceback), in red
+    /// on a terminal that allows colour.
+    func report(_ error: Error) {
+        fflush(stdout)
+        let text = (error as? LuaError)?.description ?? String(describing: error)
+        let message = "\(Interpreter.programName): \(text)"
+        let line = colourErrors ? "\u{1B}[31m" + message + "\u{1B}[0m\n" : message + "\n"
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    /// Adds a statement's text to the history (which leaves out secrets and repeats) and makes it
+    /// recallable.
+    private func remember(_ entry: String) {
+        guard let history, history.add(entry) else { return }
+        reader.remember(entry)
     }
 
     /// The prompt text: the global `_PROMPT` (or `_PROMPT2` for continuation lines) when it is
-    /// set, else "> " and ">> ".
+    /// a string, else "> " and ">> ".
     func promptText(continuation: Bool) -> String {
         let name = continuation ? "_PROMPT2" : "_PROMPT"
         if case .string(let s)? = try? state.global(name) { return s.description }
         return continuation ? ">> " : "> "
-    }
-
-    /// Reads one line after showing a prompt; nil at end of input.
-    func readLine(continuation: Bool) -> String? {
-        FileHandle.standardOutput.write(Data(promptText(continuation: continuation).utf8))
-        fflush(stdout)
-        return Swift.readLine(strippingNewline: true)
-    }
-
-    /// Reads a complete statement and leaves it compiled on the stack; nil at end of input.
-    /// An expression is tried first as `return <line>`, so that its value is printed.
-    func readChunk() -> String? {
-        while true {
-            guard var line = readLine(continuation: false) else { return nil }
-            if line.hasPrefix("=") { line = "return " + line.dropFirst() }  // Lua 5.1's habit
-            if (try? state.load("return " + line, name: "=stdin")) != nil { return line }
-            var text = line
-            while true {
-                do {
-                    try state.load(text, name: "=stdin")
-                    return text
-                } catch let error as LuaError where error.kind == .syntax && error.message.hasSuffix("<eof>") {
-                    guard let more = readLine(continuation: true) else { return nil }
-                    text += "\n" + more
-                } catch {
-                    Interpreter.report(error)
-                    break
-                }
-            }
-        }
-    }
-
-    /// Calls the global `print` with every value above `base`, when there are any.
-    func printResults(above base: Int32) throws {
-        let count = state.top - base
-        guard count > 0 else { return }
-        let status = clshim_getglobal(state.L, "print")
-        guard status == LUA_OK else { throw state.popError(status: status) }
-        clshim_insert(state.L, base + 1)
-        try state.call(arguments: count, results: 0)
     }
 }

@@ -95,6 +95,10 @@ int clshim_newthread(lua_State *L, lua_State **thread);
 int clshim_traceback(lua_State *L, lua_State *L1, const char *msg, int level);
 /* Sets the metatable of the value at idx to the registry's metatable named tname. */
 int clshim_setmetatable_named(lua_State *L, int idx, const char *tname);
+/* Pushes a new sequence holding the keys of the table at idx, in traversal order (raw: no
+ * __pairs, no metamethods). Readers then reach each value with lua_rawget, which never raises,
+ * instead of walking the table with lua_next between calls that may run Lua code. */
+int clshim_rawkeys(lua_State *L, int idx);
 
 /* Pushes the message lua.c would print for the error object at idx: a string as it is, else the
  * result of its __tostring, else "(error object is a X value)". *traceback is set to whether
@@ -164,6 +168,12 @@ void clshim_sigint_retarget(lua_State *L);
 void clshim_sigint_release(void);
 /* How many SIGINTs have been caught so far, for the host to notice one. */
 long clshim_sigint_count(void);
+/* Catches SIGINT while the prompt waits for a line: the signal only raises a flag (it does not
+ * count in clshim_sigint_count and interrupts no Lua thread), and is installed without
+ * SA_RESTART so that the line editor's blocking read returns EINTR. */
+void clshim_prompt_sigint_catch(void);
+/* Whether a SIGINT arrived since the last call (clears the flag). */
+int clshim_prompt_sigint_take(void);
 
 /* ---- Coroutines ---- */
 

@@ -1,0 +1,288 @@
+import Foundation
+import XCTest
+
+/// The built binary's interactive prompt, driven as a person drives it: in a terminal (a tmux
+/// pane, one tmux server per test), keys sent, the screen read back. Each test has its own home
+/// and XDG state directory, so history never leaks between tests or from the user's own.
+final class PromptTests: XCTestCase {
+    var home: URL!
+    var historyFile: URL { home.appendingPathComponent("state/livechat-lua/history") }
+
+    override func setUpWithError() throws {
+        home = FileManager.default.temporaryDirectory.appendingPathComponent("livechat-lua-prompt-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: home)
+    }
+
+    /// Starts the prompt in a fresh terminal; the terminal is closed when the test ends.
+    func openTerminal(environment: [String: String] = ["NO_COLOR": "1"]) throws -> Terminal {
+        let terminal = try Terminal(home: home, environment: environment)
+        addTeardownBlock { terminal.close() }
+        terminal.waitForScreen("the first prompt") { Terminal.lastLine($0) == ">" }
+        return terminal
+    }
+
+    // MARK: - Reading and printing
+
+    func testExpressionIsPrintedWithoutReturn() throws {
+        let terminal = try openTerminal()
+        terminal.type("1 + 41", "Enter")
+        terminal.waitForScreen("the sum") { Terminal.lines($0).contains("42") }
+    }
+
+    func testTableIsPrettyPrinted() throws {
+        let terminal = try openTerminal()
+        terminal.type("{ b = 2, a = { 1, 2 }, s = 'x' }", "Enter")
+        terminal.waitForScreen("the table") { Terminal.lines($0).contains(#"{ a = { 1, 2 }, b = 2, s = "x" }"#) }
+    }
+
+    func testIncompleteStatementContinuesOnTheNextLines() throws {
+        let terminal = try openTerminal()
+        terminal.type("for i = 1, 2 do", "Enter")
+        terminal.waitForScreen("the continuation prompt") { Terminal.lastLine($0) == ">>" }
+        terminal.type("print(i * 10)", "Enter")
+        terminal.waitForScreen("a second continuation prompt") { Terminal.lines($0).contains(">> print(i * 10)") && Terminal.lastLine($0) == ">>" }
+        terminal.type("end", "Enter")
+        let screen = terminal.waitForScreen("the loop's output") { Terminal.lines($0).contains("20") }
+        let lines = Terminal.lines(screen)
+        XCTAssertEqual(Array(lines.drop { $0 != ">> end" }.dropFirst().prefix(2)), ["10", "20"], screen)
+    }
+
+    func testUnderscoreHoldsTheLastResult() throws {
+        let terminal = try openTerminal()
+        terminal.type("6 * 7", "Enter")
+        terminal.waitForScreen("the product") { Terminal.lines($0).contains("42") }
+        terminal.type("_ + 1", "Enter")
+        terminal.waitForScreen("the last result plus one") { Terminal.lines($0).contains("43") }
+    }
+
+    func testTabCompletesTableFields() throws {
+        let terminal = try openTerminal()
+        terminal.type("string.fo", "Tab")
+        terminal.waitForScreen("the completed name") { Terminal.lastLine($0) == "> string.format" }
+        terminal.type("('%d-%s', 7, 'x')", "Enter")
+        terminal.waitForScreen("the formatted string") { Terminal.lines($0).contains("7-x") }
+    }
+
+    // MARK: - History
+
+    func testHistoryIsRecalledInTheNextSessionWithoutSecrets() throws {
+        let first = try openTerminal(environment: ["NO_COLOR": "1", "LIVECHAT_API_KEY": "sk-live-777"])
+        first.type("config = { apiKey = 'k-123' }", "Enter")
+        first.waitForScreen("the second prompt") { Terminal.lines($0).filter { $0 == ">" }.count == 1 && Terminal.lastLine($0) == ">" }
+        first.type("key = 'sk-live-777'", "Enter")
+        first.type("answer = 6 * 7", "Enter")
+        first.type("answer", "Enter")
+        first.waitForScreen("the answer") { Terminal.lines($0).contains("42") }
+        first.type("C-d")
+        first.waitForScreen("the first session's end") { $0.contains("[exited 0]") }
+
+        let saved = try String(contentsOf: historyFile, encoding: .utf8)
+        XCTAssertEqual(saved, "answer = 6 * 7\nanswer\n")
+        let mode = try FileManager.default.attributesOfItem(atPath: historyFile.path)[.posixPermissions] as? Int
+        XCTAssertEqual(mode, 0o600)
+
+        let second = try openTerminal()
+        second.type("Up", "Up")
+        second.waitForScreen("the recalled line") { Terminal.lastLine($0) == "> answer = 6 * 7" }
+        second.type("Enter", "answer + 1", "Enter")
+        second.waitForScreen("the recalled line's effect") { Terminal.lines($0).contains("43") }
+    }
+
+    // MARK: - Keys
+
+    func testCtrlCAtThePromptClearsTheLine() throws {
+        let terminal = try openTerminal()
+        terminal.type("abc")
+        terminal.waitForScreen("the typed text") { Terminal.lastLine($0) == "> abc" }
+        terminal.type("C-c")
+        terminal.waitForScreen("a fresh prompt") { Terminal.lastLine($0) == ">" }
+        terminal.type("for i = 1, 2 do", "Enter")
+        terminal.waitForScreen("the continuation prompt") { Terminal.lastLine($0) == ">>" }
+        terminal.type("C-c")
+        terminal.waitForScreen("a fresh primary prompt") { Terminal.lastLine($0) == ">" }
+        terminal.type("1 + 1", "Enter")
+        let screen = terminal.waitForScreen("the sum") { Terminal.lines($0).contains("2") }
+        XCTAssertFalse(screen.contains("abc1"), screen)
+        XCTAssertFalse(screen.contains("livechat-lua:"), "no error was reported:\n\(screen)")
+    }
+
+    func testCtrlCInterruptsRunningCodeAndReturnsToThePrompt() throws {
+        let terminal = try openTerminal()
+        terminal.type("io.write('spin', 'ning\\n'); io.flush(); while true do end", "Enter")
+        terminal.waitForScreen("the loop running") { Terminal.lines($0).contains("spinning") }
+        terminal.type("C-c")
+        terminal.waitForScreen("the interruption") { $0.contains("interrupted!") && Terminal.lastLine($0) == ">" }
+        terminal.type("1 + 2", "Enter")
+        terminal.waitForScreen("the prompt working again") { Terminal.lines($0).contains("3") }
+    }
+
+    func testCtrlDOnAnEmptyLineExitsWithStatusZero() throws {
+        let terminal = try openTerminal()
+        terminal.type("C-d")
+        terminal.waitForScreen("the exit status") { $0.contains("[exited 0]") }
+    }
+
+    // MARK: - Colour
+
+    func testColourOnATerminalAndNoneWithNoColor() throws {
+        let coloured = try openTerminal(environment: [:])
+        coloured.type("{ 'x', 1 }", "Enter")
+        coloured.waitForScreen("the table") { Terminal.lines($0).contains(#"{ "x", 1 }"#) }
+        XCTAssertTrue(coloured.capture(escapes: true).contains("\u{1B}["), "colour escapes on a terminal")
+
+        let plain = try openTerminal(environment: ["NO_COLOR": ""])
+        plain.type("{ 'x', 1 }", "Enter")
+        plain.type("error('boom')", "Enter")
+        plain.waitForScreen("the error") { $0.contains("boom") && Terminal.lastLine($0) == ">" }
+        let screen = plain.capture(escapes: true)
+        XCTAssertTrue(screen.contains(#"{ "x", 1 }"#), screen)
+        XCTAssertFalse(screen.contains("\u{1B}["), "no colour escapes with NO_COLOR:\n\(screen)")
+    }
+
+    // MARK: - Without a terminal
+
+    func testInteractiveOptionWithPipedInputReadsPlainLines() throws {
+        let run = try BuiltBinary.run(["-i"], environment: ["HOME": home.path], stdin: "1 + 1\nfor i = 1, 2 do\nprint(i)\nend\n{ z = 1, a = 'b' }\n")
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let afterBanner = run.stdout.drop { $0 != "\n" }.dropFirst()
+        XCTAssertEqual(String(afterBanner), "> 2\n> >> >> 1\n2\n> { a = \"b\", z = 1 }\n> \n")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: home.appendingPathComponent(".local/state").path), "no history without a terminal")
+    }
+
+    func testPromptVariablesChangeThePrompts() throws {
+        let run = try BuiltBinary.run(["-e", "_PROMPT = 'lua$ '; _PROMPT2 = '...$ '", "-i"], stdin: "if true then\nend\n")
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stdout.hasSuffix("lua$ ...$ lua$ \n"), run.stdout)
+    }
+}
+
+/// The built binary in a tmux pane of its own tmux server (`-S` socket): keys in, screen out.
+final class Terminal {
+    /// The tmux server's socket, in the test's own directory (removed with it).
+    let socket: String
+
+    /// Starts the binary in a 120×40 pane with a clean environment: HOME and XDG_STATE_HOME in
+    /// `home`, plus `environment`. The shell around it reports its exit status and keeps the pane
+    /// open; it ignores Ctrl-C itself (a trap, so the binary still gets the default action).
+    init(home: URL, environment: [String: String]) throws {
+        socket = home.appendingPathComponent("tmux-\(UUID().uuidString.prefix(8)).socket").path
+        var variables = [
+            "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": home.path,
+            "XDG_STATE_HOME": home.appendingPathComponent("state").path,
+        ]
+        for (name, value) in environment { variables[name] = value }
+        let assignments = variables.sorted { $0.key < $1.key }.map { "\($0.key)=\(Terminal.quoted($0.value))" }
+        let script = "trap : INT; env -i TERM=\"$TERM\" \(assignments.joined(separator: " ")) \(Terminal.quoted(BuiltBinary.url.path)); echo \"[exited $?]\"; sleep 600"
+        let status = Terminal.tmux(["-S", socket, "-f", "/dev/null", "new-session", "-d", "-s", "main", "-x", "120", "-y", "40", "/bin/sh", "-c", script]).status
+        guard status == 0 else { throw TerminalError(message: "tmux new-session failed with status \(status)") }
+    }
+
+    struct TerminalError: Error { var message: String }
+
+    /// Sends keys: tmux key names ("Enter", "Tab", "Up", "C-c", "C-d") as keys, anything else as
+    /// literal text.
+    func type(_ keys: String...) {
+        let named: Set<String> = ["Enter", "Tab", "Up", "Down", "C-c", "C-d", "BSpace"]
+        for key in keys {
+            let arguments = named.contains(key) ? [key] : ["-l", key]
+            Terminal.tmux(["-S", socket, "send-keys", "-t", "main"] + arguments)
+        }
+    }
+
+    /// The visible screen; with `escapes`, colours and attributes as escape sequences.
+    func capture(escapes: Bool = false) -> String {
+        Terminal.tmux(["-S", socket, "capture-pane", "-p", "-t", "main"] + (escapes ? ["-e"] : []), readOutput: true).output
+    }
+
+    /// Polls the screen until `condition` holds, up to a deadline generous for a loaded machine;
+    /// fails the test when it never does. Returns the last screen seen.
+    @discardableResult
+    func waitForScreen(_ what: String, timeout: TimeInterval = 20, file: StaticString = #filePath, line: UInt = #line,
+                       _ condition: (String) -> Bool) -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        var screen = capture()
+        while !condition(screen) {
+            guard Date() < deadline else {
+                XCTFail("timed out waiting for \(what); the screen:\n\(screen)", file: file, line: line)
+                return screen
+            }
+            usleep(50_000)
+            screen = capture()
+        }
+        return screen
+    }
+
+    /// Ends the tmux server and everything in it.
+    func close() {
+        Terminal.tmux(["-S", socket, "kill-server"])
+    }
+
+    /// The screen's lines without trailing blanks, empty lines dropped.
+    static func lines(_ screen: String) -> [String] {
+        screen.split(separator: "\n").map { line in
+            var line = Substring(line)
+            while line.last == " " { line = line.dropLast() }
+            return String(line)
+        }.filter { !$0.isEmpty }
+    }
+
+    /// The last non-empty line (where the cursor's prompt is).
+    static func lastLine(_ screen: String) -> String? { lines(screen).last }
+
+    static func quoted(_ text: String) -> String {
+        "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
+    /// Runs tmux to completion; with `readOutput`, collects what it prints. Spawned and reaped
+    /// directly (not with Foundation's Process, whose exit watch missed the tmux client that
+    /// forks the server), its output a pipe only when read: a tmux server forked by
+    /// `new-session` would hold a pipe open for good.
+    @discardableResult
+    static func tmux(_ arguments: [String], readOutput: Bool = false) -> (status: Int32, output: String) {
+        var fds: [Int32] = [-1, -1]
+        if readOutput { guard pipe(&fds) == 0 else { return (-1, "") } }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        if readOutput {
+            posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+            posix_spawn_file_actions_addclose(&actions, fds[0])
+            posix_spawn_file_actions_addclose(&actions, fds[1])
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        }
+        // Tests may themselves run inside tmux: TMUX would make it talk to that server.
+        let environment = ProcessInfo.processInfo.environment.filter { $0.key != "TMUX" }.map { "\($0.key)=\($0.value)" }
+        let argv = (["/usr/bin/tmux"] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup($0) } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, "/usr/bin/tmux", &actions, nil, argv, envp)
+        if readOutput { Glibc.close(fds[1]) }
+        guard spawned == 0 else {
+            if readOutput { Glibc.close(fds[0]) }
+            return (-1, "")
+        }
+        var data = [UInt8]()
+        if readOutput {
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let n = read(fds[0], &buffer, buffer.count)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { break }
+                data += buffer[0..<n]
+            }
+            Glibc.close(fds[0])
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : -1
+        return (exitStatus, String(decoding: data, as: UTF8.self))
+    }
+}
