@@ -101,15 +101,23 @@ enum SwiftBridge {
     /// Runs the boxed function and translates its answer into a trampoline code.
     private static let dispatch: clshim_dispatch_fn = { L, box in
         guard let L, let box else { return Int32(CLSHIM_RAISE) }
-        let function = Unmanaged<HostFunctionBox>.fromOpaque(box).takeUnretainedValue().function
+        // The box is kept alive by its userdata for the whole call: no retain needed.
+        let result = Unmanaged<HostFunctionBox>.fromOpaque(box)._withUnsafeGuaranteedRef { $0.function(LuaArguments(L)) }
         let stack = LuaStack(L)
-        let result = function(LuaArguments(L))
         do {
             switch result {
             case .none:
                 return 0
             case .value(let value):
-                try stack.push(value)
+                // Scalars need no allocation, and a C function always has LUA_MINSTACK free
+                // slots: push them directly, the common case of a fast call.
+                switch value {
+                case .integer(let i): lua_pushinteger(L, lua_Integer(i))
+                case .number(let d): lua_pushnumber(L, d)
+                case .boolean(let b): lua_pushboolean(L, b ? 1 : 0)
+                case .nil: lua_pushnil(L)
+                default: try stack.push(value)
+                }
                 return 1
             case .values(let values):
                 guard lua_checkstack(L, Int32(clamping: values.count + 2)) != 0 else {
