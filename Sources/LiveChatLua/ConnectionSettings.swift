@@ -47,19 +47,25 @@ public struct ConnectionSettings: Sendable, Hashable {
     }
 
     /// `LIVECHAT_API_URL`, `LIVECHAT_LOGIN`, `LIVECHAT_API_KEY` (empty values count as unset).
-    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> ConnectionSettings {
+    public static func fromEnvironment(_ environment: (String) -> String? = ConnectionSettings.getenv) -> ConnectionSettings {
         func value(_ name: String) -> String? {
-            guard let v = environment[name], !v.isEmpty else { return nil }
+            guard let v = environment(name), !v.isEmpty else { return nil }
             return v
         }
         return ConnectionSettings(apiURL: value("LIVECHAT_API_URL"), login: value("LIVECHAT_LOGIN"), apiKey: value("LIVECHAT_API_KEY"))
     }
 
+    /// One environment variable, read with the C library: ProcessInfo's dictionary of the whole
+    /// environment costs a measurable share of start-up in a binary this size.
+    public static func getenv(_ name: String) -> String? {
+        Foundation.getenv(name).map { String(cString: $0) }
+    }
+
     /// The config file's path: `$XDG_CONFIG_HOME/livechat-lua/config.json`, by default under
     /// `~/.config`.
-    public static func configFilePath(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        let base = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.config")
+    public static func configFilePath(_ environment: (String) -> String? = ConnectionSettings.getenv) -> String {
+        let base = environment("XDG_CONFIG_HOME").flatMap { $0.isEmpty ? nil : $0 }
+            ?? ((environment("HOME") ?? NSHomeDirectory()) + "/.config")
         return base + "/livechat-lua/config.json"
     }
 

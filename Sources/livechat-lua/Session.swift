@@ -70,12 +70,11 @@ final class Session {
 
     /// Runs LUA_INIT_5_4 (or LUA_INIT): `@file` runs that file, anything else is a chunk.
     func runInit() -> Bool {
-        let environment = ProcessInfo.processInfo.environment
         var name = "=LUA_INIT_5_4"
-        var value = environment["LUA_INIT_5_4"]
+        var value = ConnectionSettings.getenv("LUA_INIT_5_4")
         if value == nil {
             name = "=LUA_INIT"
-            value = environment["LUA_INIT"]
+            value = ConnectionSettings.getenv("LUA_INIT")
         }
         guard let value else { return true }
         if value.hasPrefix("@") { return runFile(String(value.dropFirst())) }
