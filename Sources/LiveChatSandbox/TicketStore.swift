@@ -155,7 +155,7 @@ final class TicketStore: Sendable {
 
     /// Writes the ticket's row, tags and groups; returns the JSON stored.
     private static func insert(_ ticket: Ticket, into db: Database) throws -> Data {
-        let document = try ticket.encoded()
+        let document = ticket.encoded()
         let activity = ticket.activityDates
         // Cached statements: prepared once per connection, not once per ticket.
         try db.cachedStatement(
