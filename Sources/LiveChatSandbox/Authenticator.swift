@@ -3,9 +3,20 @@ import Foundation
 /// Checks a request's `Authorization` header against the sandbox's account: HTTP Basic with the
 /// configured login (case-insensitive, it is an e-mail) and API key, or the configured bearer token.
 struct Authenticator: Sendable {
-    var login: String
-    var apiKey: String
-    var bearerToken: String?
+    let login: String
+    let apiKey: String
+    let bearerToken: String?
+    /// Header values already admitted: a client sends the same one on every request, and checking
+    /// it again (trimming, splitting, base64, lowercasing) was a visible share of a cached read.
+    private let admitted = Locked(Set<String>())
+    /// Enough for every client of a local sandbox; beyond it the memo starts over.
+    private static let admittedCapacity = 64
+
+    init(login: String, apiKey: String, bearerToken: String? = nil) {
+        self.login = login
+        self.apiKey = apiKey
+        self.bearerToken = bearerToken
+    }
 
     /// Why a request was refused; the messages never repeat what the caller sent.
     enum Refusal: Error, Equatable {
@@ -24,6 +35,18 @@ struct Authenticator: Sendable {
 
     /// nil when the header admits the caller, the refusal otherwise.
     func check(_ authorization: String?) -> Refusal? {
+        if let authorization, admitted.withLock({ $0.contains(authorization) }) { return nil }
+        let refusal = verify(authorization)
+        if refusal == nil, let authorization {
+            admitted.withLock { admitted in
+                if admitted.count >= Self.admittedCapacity { admitted.removeAll() }
+                admitted.insert(authorization)
+            }
+        }
+        return refusal
+    }
+
+    private func verify(_ authorization: String?) -> Refusal? {
         guard let authorization = authorization?.trimmingCharacters(in: .whitespaces), !authorization.isEmpty else {
             return .missing
         }

@@ -29,7 +29,7 @@ enum RequestFields: Sendable {
         if body.allSatisfy({ Character(Unicode.Scalar($0)).isWhitespace }) { return .json([:]) }
         let value: JSONValue
         do {
-            value = try JSONDecoder().decode(JSONValue.self, from: body)
+            value = try JSONValue(parsing: body)
         } catch {
             throw BodyDecodingError(message: "malformed JSON body")
         }

@@ -51,7 +51,7 @@ struct SandboxResponder: HTTPResponder {
         }
         if segments.first == "v2" { segments.removeFirst() }
         guard segments.first == "tickets", segments.count <= 3 else { return notFound(request) }
-        let ids = segments.dropFirst().map { String($0).removingPercentEncoding ?? String($0) }
+        let ids = segments.dropFirst().map { $0.contains("%") ? (String($0).removingPercentEncoding ?? String($0)) : String($0) }
 
         let route: Route
         switch (ids.count, request.method) {

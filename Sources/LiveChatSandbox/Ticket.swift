@@ -114,8 +114,8 @@ struct TicketEvent: Codable, Sendable, Equatable {
 }
 
 extension Ticket {
-    /// The JSON the API answers with for this ticket.
-    func encoded() throws -> Data {
+    /// The ticket encoded by `JSONEncoder`: the reference `encoded()` (TicketJSON.swift) must match.
+    func referenceEncoding() throws -> Data {
         try Ticket.encoder.encode(self)
     }
 
