@@ -4,6 +4,8 @@ import Foundation
 let arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.first == "serve" {
     await ServeCommand.main(Array(arguments.dropFirst()))
+} else if arguments.first == "bulk" {
+    exit(BulkCommand.main(Array(arguments.dropFirst())))
 } else {
     exit(Interpreter.main(arguments))
 }
