@@ -24,7 +24,7 @@ public enum CSVModule {
     }
 
     /// Reads the options table at argument `index`; nil and a message when it is wrong.
-    static func options(_ args: LuaArguments, _ index: Int32, allowed: Set<String>) -> Result<Options, String> {
+    static func options(_ args: LuaArguments, _ index: Int32, allowed: Set<String>) -> Result<Options, Problem> {
         var options = Options()
         if args.isNil(index) { return .success(options) }
         guard case .table(let table)? = try? args.value(index) else {
@@ -70,7 +70,7 @@ public enum CSVModule {
         let options: Options
         switch Self.options(args, 2, allowed: ["header", "delimiter", "trim"]) {
         case .success(let o): options = o
-        case .failure(let message): return .argumentError(2, message)
+        case .failure(let message): return .argumentError(2, message.description)
         }
         do {
             let (rows, header) = try Self.rows(at: path, options)
@@ -87,8 +87,10 @@ public enum CSVModule {
         }
     }
 
-    struct Problem: Error, CustomStringConvertible {
+    struct Problem: Error, CustomStringConvertible, ExpressibleByStringInterpolation {
         var description: String
+        init(description: String) { self.description = description }
+        init(stringLiteral value: String) { description = value }
     }
 
     /// The records of a CSV file, and its header when `options.header`.
@@ -127,13 +129,13 @@ public enum CSVModule {
         let options: Options
         switch Self.options(args, 3, allowed: ["header", "delimiter"]) {
         case .success(let o): options = o
-        case .failure(let message): return .argumentError(3, message)
+        case .failure(let message): return .argumentError(3, message.description)
         }
         // Keyed rows need column names: the given header, else every key seen, sorted.
         var columns = options.columns
         if columns == nil, rowsTable.sequence.contains(where: { !($0.tableValue?.fields.isEmpty ?? true) }) {
             var names = Set<String>()
-            for row in rowsTable.sequence { for key in row.tableValue?.fields.keys ?? [:].keys { if let k = key.stringValue { names.insert(k) } } }
+            for row in rowsTable.sequence { for key in (row.tableValue?.fields ?? [:]).keys { if let k = key.stringValue { names.insert(k) } } }
             columns = names.sorted()
         }
         var records: [[String]] = []
@@ -162,7 +164,7 @@ public enum CSVModule {
         do {
             let stream = OutputStream(toMemory: ())
             stream.open()
-            let writer = try CSVWriter(stream: stream, delimiter: String(options.delimiter))
+            let writer = try CSVWriter(stream: stream, delimiter: String(Character(options.delimiter)))
             if let columns { try writer.write(row: columns) }
             for record in records { try writer.write(row: record) }
             writer.stream.close()

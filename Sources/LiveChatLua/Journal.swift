@@ -179,7 +179,7 @@ final class Journal: @unchecked Sendable {
                 return taken
             }
             if batch.isEmpty { return }
-            if let problem = write(bytes) {
+            if let problem = persist(bytes) {
                 lock.withLock { failure = problem }
                 for waiter in batch { waiter.resume(throwing: problem) }
             } else {
@@ -188,10 +188,10 @@ final class Journal: @unchecked Sendable {
         }
     }
 
-    private func write(_ bytes: [UInt8]) -> Problem? {
+    private func persist(_ bytes: [UInt8]) -> Problem? {
         var written = 0
         while written < bytes.count {
-            let n = bytes.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress! + written, bytes.count - written) }
+            let n = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + written, bytes.count - written) }
             if n < 0 {
                 if errno == EINTR { continue }
                 return Problem(description: "cannot write the journal \(path): \(String(cString: strerror(errno)))")

@@ -69,7 +69,7 @@ struct BulkCommand: ParsableCommand {
     /// Runs `bulk` with the arguments after it; returns the exit status.
     static func main(_ arguments: [String]) -> Int32 {
         do {
-            let command = try parseAsRoot(arguments)
+            var command = try parseAsRoot(arguments)
             guard let bulk = command as? BulkCommand else {
                 try command.run()
                 return 0
