@@ -20,7 +20,7 @@ final class CreateTicketsFunctions {
         ["_bulkStart": start, "_bulkNext": next, "_bulkCancel": cancel, "_bulkClose": close]
     }
 
-    static let optionNames: Set<String> = ["concurrency", "journal", "key", "onResult", "dryRun", "results", "progress", "maxAttempts"]
+    static let optionNames: Set<String> = ["concurrency", "journal", "key", "onResult", "onFailure", "dryRun", "results", "progress", "maxAttempts"]
 
     /// An argument problem: which argument, and the message.
     struct ArgumentProblem: Error {

@@ -56,23 +56,27 @@ enum Prelude {
     end
 
     -- livechat.createTickets(rows, opts): bulk creation (BulkCreation.swift does the work; this
-    -- half checks the callback, calls it for every outcome and sums them up). Returns
+    -- half checks the callbacks, calls onResult(row, ticket, err) for every outcome and
+    -- onFailure(row, err) for every failure, and sums them up). Returns
     -- {created =, skipped =, failed =, total =, failures = {{index =, key =, row =, error =}, …}},
     -- or nil, err when the run cannot start (no credentials, an unusable journal).
     local bulkStart, bulkNext, bulkCancel, bulkClose = livechat._bulkStart, livechat._bulkNext, livechat._bulkCancel, livechat._bulkClose
     livechat._bulkStart, livechat._bulkNext, livechat._bulkCancel, livechat._bulkClose = nil, nil, nil, nil
-    local setmetatable, pcall, rawlen = setmetatable, pcall, rawlen
+    local rawlen, xpcall, traceback = rawlen, xpcall, debug.traceback
 
     function livechat.createTickets(rows, opts)
       if type(rows) ~= "table" then argerror(1, "createTickets", "table expected, got " .. type(rows)) end
       if opts ~= nil and type(opts) ~= "table" then argerror(2, "createTickets", "table expected, got " .. type(opts)) end
-      local onResult = opts and opts.onResult
+      local onResult, onFailure = opts and opts.onResult, opts and opts.onFailure
       if onResult ~= nil and type(onResult) ~= "function" then
         argerror(2, "createTickets", "field 'onResult' expected function, got " .. type(onResult))
       end
-      -- The callback stays here: functions do not cross into Swift.
+      if onFailure ~= nil and type(onFailure) ~= "function" then
+        argerror(2, "createTickets", "field 'onFailure' expected function, got " .. type(onFailure))
+      end
+      -- The callbacks stay here: functions do not cross into Swift.
       local plain = {}
-      for k, v in pairs(opts or {}) do if k ~= "onResult" then plain[k] = v end end
+      for k, v in pairs(opts or {}) do if k ~= "onResult" and k ~= "onFailure" then plain[k] = v end end
       local run, second, third = bulkStart(rows, plain, onResult ~= nil)
       if run == false then argerror(second, "createTickets", third) end
       if run == nil then return nil, setmetatable(second, ErrorMeta) end
@@ -92,15 +96,19 @@ enum Prelude {
           if outcome.status == "failed" then
             failures[#failures + 1] = { index = outcome.row, key = outcome.key, row = row, error = err }
           end
+          local ok, message = true, nil
           if onResult ~= nil and callbackError == nil then
             local ticket = outcome.ticket
             if ticket == nil and outcome.ticketId ~= nil then ticket = { id = outcome.ticketId } end
-            local ok, message = xpcall(onResult, debug.traceback, row, ticket, err)
-            if not ok then
-              -- Stop sending; rows in flight settle (the journal keeps them), then raise.
-              callbackError = message
-              bulkCancel(run)
-            end
+            ok, message = xpcall(onResult, traceback, row, ticket, err)
+          end
+          if ok and onFailure ~= nil and err ~= nil and callbackError == nil then
+            ok, message = xpcall(onFailure, traceback, row, err)
+          end
+          if not ok then
+            -- Stop sending; rows in flight settle (the journal keeps them), then raise.
+            callbackError = message
+            bulkCancel(run)
           end
         end
       end

@@ -134,6 +134,7 @@ struct BulkCommand: ParsableCommand {
         options["maxAttempts"] = .integer(Int64(maxAttempts))
         options["delimiter"] = .string(delimiter)
         options["dryRun"] = .boolean(dryRun)
+        options["terminal"] = .boolean(isatty(STDERR_FILENO) != 0)
         let session = Session(state: state)
         let base = state.top
         defer { state.pop(state.top - base) }
@@ -215,22 +216,23 @@ struct BulkCommand: ParsableCommand {
       tickets[i] = ticket
     end
 
+    -- Failures are told as they happen (the first 20; the results file has them all).
+    local told, position = 0, nil
+    local function tell(row, err)
+      told = told + 1
+      if told > 20 then return end
+      local message = err.message:gsub("^bad argument #1 to 'createTickets' %(row %d+: (.*)%)$", "%1")
+      if told == 20 then message = message .. " (further failures: see the results file)" end
+      io.stderr:write(string.format("%srow %d: %s\n", o.terminal and "\r\27[K" or "", position[row], message))
+    end
+    position = {}
+    for i, ticket in ipairs(tickets) do position[ticket] = i end
     local summary, err = livechat.createTickets(tickets, {
       concurrency = o.concurrency, maxAttempts = o.maxAttempts, key = o.key and "_key" or nil,
       journal = (not o.dryRun) and o.journal or nil, results = (not o.dryRun) and o.results or nil,
-      dryRun = o.dryRun,
+      dryRun = o.dryRun, onFailure = tell,
     })
     if summary == nil then error(tostring(err), 0) end
-    local shown = 0
-    for _, failure in ipairs(summary.failures) do
-      shown = shown + 1
-      if shown > 20 then
-        io.stderr:write(string.format("… and %d more; see the results file\n", #summary.failures - 20))
-        break
-      end
-      local message = failure.error.message:gsub("^bad argument #1 to 'createTickets' %(row %d+: (.*)%)$", "%1")
-      io.stderr:write(string.format("row %d: %s\n", failure.index, message))
-    end
     return summary.failed
     """#
 }

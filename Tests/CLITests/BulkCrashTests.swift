@@ -14,8 +14,8 @@ final class BulkCrashTests: XCTestCase {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
 
-        let server = try ServeProcess(database: directory.appendingPathComponent("sandbox.sqlite").path)
-        defer { server.stop() }
+        let server = try ServeProcess(["--port", "0", "--db", directory.appendingPathComponent("sandbox.sqlite").path])
+        defer { _ = server.stop() }
 
         var csv = "id,requester_email,requester_name,subject,message\n"
         for i in 1...Self.rows {
@@ -26,7 +26,7 @@ final class BulkCrashTests: XCTestCase {
         let journal = directory.appendingPathComponent("rows.journal").path
         let results = directory.appendingPathComponent("rows.results.jsonl").path
         let arguments = ["bulk", csvPath, "--key", "id", "--journal", journal, "--results", results,
-                         "--concurrency", "16", "--api-url", server.url, "--login", Self.login]
+                         "--concurrency", "16", "--api-url", server.url.absoluteString, "--login", Self.login]
         let environment = ["LIVECHAT_API_KEY": Self.key]
 
         var moments: [String] = []
@@ -44,7 +44,7 @@ final class BulkCrashTests: XCTestCase {
         print("killed at \(moments.joined(separator: ", ")); last run: \(final.stderr.split(separator: "\n").last ?? "")")
 
         // Count through the API: every ticket, and every distinct message among them.
-        let count = try BuiltBinary.run(["--api-url", server.url, "--login", Self.login, "-e", """
+        let count = try BuiltBinary.run(["--api-url", server.url.absoluteString, "--login", Self.login, "-e", """
             local total, messages, distinct = 0, {}, 0
             for t in livechat.tickets{ order = "asc" } do
               total = total + 1
@@ -61,38 +61,6 @@ final class BulkCrashTests: XCTestCase {
         let lines = try String(contentsOfFile: results, encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(lines.count, Self.rows)
         XCTAssertEqual(lines.filter { $0.contains(#""status":"failed""#) }.count, 0)
-    }
-}
-
-/// `livechat-lua serve --db FILE` on a free loopback port, as a separate process.
-final class ServeProcess {
-    let process: Process
-    let url: String
-
-    init(database: String) throws {
-        process = try BuiltBinary.start(["serve", "--port", "0", "--db", database])
-        let deadline = Date().addingTimeInterval(30)
-        var found: String?
-        var buffer = Data()
-        let output = (process.standardOutput as! Pipe).fileHandleForReading
-        while found == nil && Date() < deadline && process.isRunning {
-            let chunk = output.availableData
-            if chunk.isEmpty { break }
-            buffer.append(chunk)
-            for line in String(decoding: buffer, as: UTF8.self).split(separator: "\n") where line.hasPrefix("url: ") {
-                found = String(line.dropFirst(5))
-            }
-        }
-        guard let found else {
-            process.terminate()
-            throw XCTSkip("serve did not print its URL")
-        }
-        url = found
-    }
-
-    func stop() {
-        process.terminate()
-        process.waitUntilExit()
     }
 }
 

@@ -55,8 +55,7 @@ final class BulkHarness {
 
 /// Runs async work to completion from synchronous test code.
 func blocking<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) throws -> T {
-    final class Box: @unchecked Sendable { var result: Result<T, Error>? }
-    let box = Box()
+    let box = ResultBox<T>()
     let done = DispatchSemaphore(value: 0)
     Task {
         do { box.result = .success(try await operation()) } catch { box.result = .failure(error) }
@@ -79,4 +78,9 @@ func sampleRows(_ n: Int, prefix: String = "row") -> LuaValue {
         rows.append(.table(row))
     }
     return .table(LuaTable(sequence: rows))
+}
+
+/// Carries a result out of a task.
+final class ResultBox<T>: @unchecked Sendable {
+    var result: Result<T, Error>?
 }
