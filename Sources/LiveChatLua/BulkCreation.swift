@@ -78,8 +78,9 @@ final class BulkCreation: @unchecked Sendable {
     }
 
     /// The signal an attempt gives the adaptive window: for the client's `onAttempt`.
-    static func attemptObserver(_ window: AdaptiveConcurrency) -> @Sendable (LiveChatAttempt) -> Void {
+    static func attemptObserver(_ window: AdaptiveConcurrency, _ stats: AttemptStats) -> @Sendable (LiveChatAttempt) -> Void {
         return { attempt in
+            stats.count(attempt, window: window.current)
             if let status = attempt.status, status == 429 || status >= 500 {
                 window.recordPushback()
             } else if attempt.failure == .network || attempt.failure == .timeout {
@@ -439,6 +440,35 @@ final class OutcomeQueue: @unchecked Sendable {
                 return nil
             }
             if let ready { continuation.resume(returning: ready) }
+        }
+    }
+}
+
+/// What the service did to a run's requests: for the summary, and to show that faults were met.
+final class AttemptStats: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var attempts = 0, throttled = 0, serverErrors = 0, networkErrors = 0, timeouts = 0
+    private(set) var lowestConcurrency = Int.max
+
+    func count(_ attempt: LiveChatAttempt, window: Int) {
+        lock.withLock {
+            attempts += 1
+            lowestConcurrency = min(lowestConcurrency, window)
+            switch (attempt.status, attempt.failure) {
+            case (429?, _): throttled += 1
+            case (let status?, _) where status >= 500: serverErrors += 1
+            case (nil, .network?): networkErrors += 1
+            case (nil, .timeout?): timeouts += 1
+            default: break
+            }
+        }
+    }
+
+    /// The counters as a table for Lua.
+    var snapshot: [String: Int] {
+        lock.withLock {
+            ["attempts": attempts, "throttled": throttled, "serverErrors": serverErrors, "networkErrors": networkErrors,
+             "timeouts": timeouts, "lowestConcurrency": lowestConcurrency == .max ? 0 : lowestConcurrency]
         }
     }
 }

@@ -9,6 +9,7 @@ import LuaHost
 final class CreateTicketsFunctions {
     unowned let module: LiveChatModule
     private var runs: [Int: BulkCreation] = [:]
+    private var stats: [Int: AttemptStats] = [:]
     private var nextRun = 0
 
     init(module: LiveChatModule) {
@@ -76,11 +77,15 @@ final class CreateTicketsFunctions {
             case let other: throw ArgumentProblem(index: 2, message: "field '\(name)' expected boolean, got \(TicketArguments.typeName(other))")
             }
         }
+        func describe(_ value: LuaValue) -> String {
+            if let n = value.integerValue { return String(n) }
+            return TicketArguments.describe(value: value)
+        }
         func positive(_ name: String, upTo limit: Int) throws -> Int? {
             let value = table[name]
             if case .nil = value { return nil }
             guard let n = value.integerValue, n >= 1, n <= limit else {
-                throw ArgumentProblem(index: 2, message: "field '\(name)' expected an integer from 1 to \(limit), got \(TicketArguments.describe(value: value))")
+                throw ArgumentProblem(index: 2, message: "field '\(name)' expected an integer from 1 to \(limit), got \(describe(value))")
             }
             return Int(n)
         }
@@ -153,6 +158,7 @@ final class CreateTicketsFunctions {
     /// Opens the journal and the run's own client, and starts the run.
     private func begin(_ rows: [BulkRow], _ options: ParsedOptions) -> LuaReturn {
         let window = AdaptiveConcurrency(maximum: options.bulk.concurrency)
+        let attemptStats = AttemptStats()
         var client: LiveChatClient?
         var journal: Journal?
         if !options.bulk.dryRun {
@@ -160,7 +166,7 @@ final class CreateTicketsFunctions {
                 let configuration = try module.settings(.init()).clientConfiguration()
                 _ = try configuration.validatedBaseURL()
                 // One client for every worker: one connection pool, and one shared 429 pause.
-                client = LiveChatClient(configuration: configuration, onAttempt: BulkCreation.attemptObserver(window))
+                client = LiveChatClient(configuration: configuration, onAttempt: BulkCreation.attemptObserver(window, attemptStats))
                 if let path = options.journal { journal = try Journal(path: path) }
             } catch {
                 let failure = (error as? LiveChatError) ?? LiveChatError(kind: .configuration, message: "\(error)")
@@ -171,6 +177,7 @@ final class CreateTicketsFunctions {
         let run = BulkCreation(rows: rows, client: client, journal: journal, window: window, options: options.bulk)
         nextRun += 1
         runs[nextRun] = run
+        stats[nextRun] = attemptStats
         run.start()
         return .value(.integer(Int64(nextRun)))
     }
@@ -213,9 +220,13 @@ final class CreateTicketsFunctions {
         return .none
     }
 
-    /// `close(run)`: forgets a run whose outcomes were all taken.
+    /// `close(run)` → the run's request counters (attempts, throttled, serverErrors,
+    /// networkErrors, timeouts, lowestConcurrency); forgets a run whose outcomes were all taken.
     lazy var close: LuaHostFunction = { [unowned self] args in
-        if let id = args.integer(1).map(Int.init) { self.runs[id] = nil }
-        return .none
+        guard let id = args.integer(1).map(Int.init) else { return .none }
+        self.runs[id] = nil
+        var table = LuaTable()
+        for (name, value) in self.stats.removeValue(forKey: id)?.snapshot ?? [:] { table[name] = .integer(Int64(value)) }
+        return .value(.table(table))
     }
 }

@@ -58,7 +58,9 @@ enum Prelude {
     -- livechat.createTickets(rows, opts): bulk creation (BulkCreation.swift does the work; this
     -- half checks the callbacks, calls onResult(row, ticket, err) for every outcome and
     -- onFailure(row, err) for every failure, and sums them up). Returns
-    -- {created =, skipped =, failed =, total =, failures = {{index =, key =, row =, error =}, …}},
+    -- {created =, skipped =, failed =, total =, failures = {{index =, key =, row =, error =}, …},
+    -- requests = {attempts =, throttled =, serverErrors =, networkErrors =, timeouts =,
+    -- lowestConcurrency =}},
     -- or nil, err when the run cannot start (no credentials, an unusable journal).
     local bulkStart, bulkNext, bulkCancel, bulkClose = livechat._bulkStart, livechat._bulkNext, livechat._bulkCancel, livechat._bulkClose
     livechat._bulkStart, livechat._bulkNext, livechat._bulkCancel, livechat._bulkClose = nil, nil, nil, nil
@@ -112,7 +114,7 @@ enum Prelude {
           end
         end
       end
-      bulkClose(run)
+      summary.requests = bulkClose(run)
       if callbackError ~= nil then error(callbackError, 0) end
       if summary.dryRun then summary.valid = summary.total - summary.failed end
       return summary

@@ -11,7 +11,7 @@ final class AdaptiveConcurrencyTests: XCTestCase {
         try await Task.sleep(for: .milliseconds(150))
         window.recordPushback()
         XCTAssertEqual(window.current, 8)
-        for _ in 0..<200 { window.recordSuccess() }
+        for _ in 0..<1000 { window.recordSuccess() }
         XCTAssertEqual(window.current, 32, "never above the maximum")
     }
 

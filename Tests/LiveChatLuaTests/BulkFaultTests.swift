@@ -10,7 +10,7 @@ import XCTest
 final class BulkFaultTests: XCTestCase {
     func testFiveThousandRowsUnderFaultsEndAsExactlyFiveThousandTickets() throws {
         let rows = 5000
-        let harness = try BulkHarness(faults: FaultInjection(failureRate: 0.10, failureStatus: 503, rateLimit: 1500, dropRate: 0.02))
+        let harness = try BulkHarness(faults: FaultInjection(failureRate: 0.10, failureStatus: 503, rateLimit: 125, dropRate: 0.02))
         defer { harness.stop() }
         let journal = harness.path("faults.journal"), results = harness.path("faults.results.jsonl")
         let started = Date()
@@ -19,9 +19,18 @@ final class BulkFaultTests: XCTestCase {
             local s = livechat.createTickets(rows, { concurrency = 32, journal = journal, results = results,
               key = "id", progress = false })
             local first = s.failures[1]
-            return s.created, s.skipped, s.failed, first and tostring(first.error) or ""
+            local r = s.requests
+            print(string.format("requests: %d attempts, %d throttled (429), %d server errors, %d network errors, lowest concurrency %d",
+              r.attempts, r.throttled, r.serverErrors, r.networkErrors, r.lowestConcurrency))
+            return s.created, s.skipped, s.failed, first and tostring(first.error) or "", r.throttled, r.serverErrors, r.networkErrors, r.lowestConcurrency
             """, sampleRows(rows, prefix: "fault"), .string(journal), .string(results))
-        XCTAssertEqual(out, [.integer(Int64(rows)), 0, 0, ""])
+        XCTAssertEqual(Array(out.prefix(4)), [.integer(Int64(rows)), 0, 0, ""])
+        // The faults were met: 429s (with Retry-After), 503s and dropped connections, and the
+        // window was cut down when the service pushed back.
+        XCTAssertGreaterThan(out[4].integerValue ?? 0, 0, "throttled")
+        XCTAssertGreaterThan(out[5].integerValue ?? 0, 0, "server errors")
+        XCTAssertGreaterThan(out[6].integerValue ?? 0, 0, "network errors")
+        XCTAssertLessThan(out[7].integerValue ?? 32, 32, "concurrency adapted down")
         XCTAssertEqual(try harness.ticketCount, rows, "exactly one ticket per row")
 
         // Every row's outcome is in the results file, each with its own ticket.
