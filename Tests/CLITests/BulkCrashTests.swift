@@ -29,16 +29,32 @@ final class BulkCrashTests: XCTestCase {
                          "--concurrency", "16", "--api-url", server.url.absoluteString, "--login", Self.login]
         let environment = ["LIVECHAT_API_KEY": Self.key]
 
+        // Each run is killed at a random moment while it is creating: once its journal has grown
+        // by a random amount (75 to 750 events), plus a random fraction of a tenth of a second.
         var moments: [String] = []
+        func journalSize() -> Int {
+            ((try? FileManager.default.attributesOfItem(atPath: journal))?[.size] as? Int) ?? 0
+        }
         for _ in 1...5 {
+            let before = journalSize()
+            let growth = Int.random(in: 10_000...100_000)
             let process = try BuiltBinary.start(arguments, environment: environment)
-            let delay = Double.random(in: 0.3...1.5)
-            Thread.sleep(forTimeInterval: delay)
+            let started = Date()
+            while process.isRunning && journalSize() < before + growth && Date().timeIntervalSince(started) < 60 {
+                Thread.sleep(forTimeInterval: 0.01)
+            }
+            Thread.sleep(forTimeInterval: Double.random(in: 0...0.1))
             let wasRunning = process.isRunning
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
-            moments.append(String(format: "%.2fs%@", delay, wasRunning ? "" : " (had already ended)"))
+            moments.append(String(format: "%.2fs%@", Date().timeIntervalSince(started), wasRunning ? "" : " (had already ended)"))
         }
+        let journalText = try String(contentsOfFile: journal, encoding: .utf8)
+        let created = journalText.components(separatedBy: #""event":"created""#).count - 1
+        let attempts = journalText.components(separatedBy: #""event":"attempt""#).count - 1
+        XCTAssertGreaterThan(created, 0, "the killed runs created tickets")
+        XCTAssertLessThan(created, Self.rows, "the killed runs left work to resume")
+        print("after five kills: \(attempts) attempts and \(created) tickets journaled, \(attempts - created) attempts without a recorded outcome")
         let final = try BuiltBinary.run(arguments, environment: environment, timeout: 240)
         XCTAssertEqual(final.status, 0, final.stderr)
         print("killed at \(moments.joined(separator: ", ")); last run: \(final.stderr.split(separator: "\n").last ?? "")")
@@ -61,6 +77,8 @@ final class BulkCrashTests: XCTestCase {
         let lines = try String(contentsOfFile: results, encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(lines.count, Self.rows)
         XCTAssertEqual(lines.filter { $0.contains(#""status":"failed""#) }.count, 0)
+        let finalJournal = try String(contentsOfFile: journal, encoding: .utf8)
+        print("reconciled after the kills: \(finalJournal.components(separatedBy: #""via":"reconciled""#).count - 1) tickets found instead of created again")
     }
 }
 
