@@ -54,6 +54,8 @@ final class BulkCreation: @unchecked Sendable {
         var resultsPath: String? = nil
         /// Progress on stderr (when it is a terminal) and the final summary line.
         var progress = true
+        /// The service the run sends to, recorded in the journal's `run` event.
+        var service: String? = nil
     }
 
     let rows: [BulkRow]
@@ -123,6 +125,16 @@ final class BulkCreation: @unchecked Sendable {
             }
         }
         if options.dryRun || client == nil {
+            finishRun()
+            return
+        }
+        do {
+            try await journal?.record(.init(event: "run", key: "", time: Timestamp.string(Date()), service: options.service))
+        } catch {
+            for (row, _, _) in toCreate {
+                deliver(BulkOutcome(row: row.number, key: row.key, status: .failed,
+                                    error: LiveChatError(kind: .configuration, message: "\(error)")))
+            }
             finishRun()
             return
         }

@@ -161,20 +161,33 @@ final class CreateTicketsFunctions {
         let attemptStats = AttemptStats()
         var client: LiveChatClient?
         var journal: Journal?
+        var runService: String?
         if !options.bulk.dryRun {
             do {
                 let configuration = try module.settings(.init()).clientConfiguration()
                 _ = try configuration.validatedBaseURL()
                 // One client for every worker: one connection pool, and one shared 429 pause.
                 client = LiveChatClient(configuration: configuration, onAttempt: BulkCreation.attemptObserver(window, attemptStats))
-                if let path = options.journal { journal = try Journal(path: path) }
+                if let path = options.journal {
+                    let opened = try Journal(path: path)
+                    // Rows recorded as created exist on that service only: skipping them while
+                    // sending elsewhere would lose them.
+                    let service = "\(try configuration.validatedBaseURL()) as \(configuration.login)"
+                    if let last = opened.lastService, last != service {
+                        throw LiveChatError(kind: .configuration, message: "the journal \(path) records runs against \(last); this run goes to \(service): use another journal")
+                    }
+                    journal = opened
+                    runService = service
+                }
             } catch {
                 let failure = (error as? LiveChatError) ?? LiveChatError(kind: .configuration, message: "\(error)")
                 if let client { Task { try? await client.shutdown() } }
                 return .values([.nil, ErrorObject.table(failure)])
             }
         }
-        let run = BulkCreation(rows: rows, client: client, journal: journal, window: window, options: options.bulk)
+        var bulkOptions = options.bulk
+        bulkOptions.service = runService
+        let run = BulkCreation(rows: rows, client: client, journal: journal, window: window, options: bulkOptions)
         nextRun += 1
         runs[nextRun] = run
         stats[nextRun] = attemptStats

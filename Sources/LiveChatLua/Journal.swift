@@ -11,9 +11,9 @@ import LiveChat
 final class Journal: @unchecked Sendable {
     /// One line of the journal.
     struct Event: Codable, Sendable {
-        /// `attempt`, `created` or `failed`.
+        /// `run` (a run began), `attempt`, `created` or `failed`.
         var event: String
-        /// The row's identity across runs.
+        /// The row's identity across runs (empty on `run`).
         var key: String
         /// The row number in the run that wrote the event.
         var row: Int?
@@ -27,6 +27,8 @@ final class Journal: @unchecked Sendable {
         var via: String?
         /// On `failed`: what went wrong.
         var error: Failure?
+        /// On `run`: the service the run sent to (its base URL and login; never the key).
+        var service: String?
 
         struct Failure: Codable, Sendable {
             var kind: String
@@ -52,6 +54,8 @@ final class Journal: @unchecked Sendable {
     let path: String
     /// The state of every key the journal had when it was opened.
     let loaded: [String: RowState]
+    /// The service of the last run recorded, if any.
+    let lastService: String?
     private let descriptor: Int32
     private let lock = NSLock()
     private var pending: [UInt8] = []
@@ -80,8 +84,9 @@ final class Journal: @unchecked Sendable {
                 data.removeAll()
                 guard ftruncate(fd, 0) == 0 else { throw Problem(description: "cannot repair the journal \(path)") }
             }
-            let states = try Self.replay(data, path: path)
+            let (states, service) = try Self.replay(data, path: path)
             self.loaded = states
+            self.lastService = service
             self.claimed = Set(states.values.compactMap { if case .created(let id) = $0 { return id } else { return nil } })
         } catch {
             close(fd)
@@ -107,8 +112,9 @@ final class Journal: @unchecked Sendable {
     }
 
     /// Each key's state after its events, in file order.
-    static func replay(_ data: [UInt8], path: String) throws -> [String: RowState] {
+    static func replay(_ data: [UInt8], path: String) throws -> ([String: RowState], String?) {
         var states: [String: RowState] = [:]
+        var service: String?
         let decoder = JSONDecoder()
         var lineNumber = 0
         for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
@@ -116,6 +122,10 @@ final class Journal: @unchecked Sendable {
             if line.isEmpty { continue }
             guard let event = try? decoder.decode(Event.self, from: Data(line)) else {
                 throw Problem(description: "\(path):\(lineNumber): not a journal event; the journal is damaged")
+            }
+            if event.event == "run" {
+                service = event.service ?? service
+                continue
             }
             // A created ticket is final, whatever follows.
             if case .created? = states[event.key] { continue }
@@ -133,7 +143,7 @@ final class Journal: @unchecked Sendable {
                 throw Problem(description: "\(path):\(lineNumber): unknown event '\(event.event)'")
             }
         }
-        return states
+        return (states, service)
     }
 
     /// Whether a ticket id is already the outcome of some row (loaded or recorded in this run).

@@ -15,7 +15,7 @@ struct BulkCommand: ParsableCommand {
             --map field=column picks any other column. A group column holds ids separated by commas \
             or semicolons.
 
-            The journal (by default FILE.journal) records every attempt and outcome, synced to disk: \
+            The journal (by default FILE.journal; with --sandbox, a temporary file) records every attempt and outcome, synced to disk: \
             run the same command again after a crash or a failure and rows already created are \
             skipped, rows whose outcome was unknown are looked up before being sent again. The \
             results file (by default FILE.results.csv; .jsonl for JSON lines) maps every row to its \
@@ -128,7 +128,11 @@ struct BulkCommand: ParsableCommand {
         options["map"] = .table(map)
         options["fields"] = .table(LuaTable(sequence: Self.fields.map { .string($0) }))
         if let key { options["key"] = .string(key) }
-        options["journal"] = .string(journal ?? sibling(".journal"))
+        // The embedded sandbox dies with the process, so a journal of its runs is useless later.
+        let defaultJournal = sandbox
+            ? FileManager.default.temporaryDirectory.appendingPathComponent("livechat-lua-bulk-\(UUID().uuidString).journal").path
+            : sibling(".journal")
+        options["journal"] = .string(journal ?? defaultJournal)
         options["results"] = .string(results ?? sibling(".results.csv"))
         options["concurrency"] = .integer(Int64(concurrency))
         options["maxAttempts"] = .integer(Int64(maxAttempts))

@@ -136,6 +136,21 @@ final class CreateTicketsTests: XCTestCase {
         }
     }
 
+    func testAJournalOfRunsAgainstAnotherServiceIsRefused() throws {
+        let journal = harness.path("other.journal")
+        try #"{"event":"run","key":"","service":"https://api.livechatinc.com as me@example.com","time":"2026-01-01T00:00:00.000Z"}"#
+            .appending("\n").write(toFile: journal, atomically: true, encoding: .utf8)
+        let out = try harness.run("""
+            local rows, journal = ...
+            local s, err = livechat.createTickets(rows, { journal = journal, progress = false })
+            return s, err.kind, err.message
+            """, sampleRows(3), .string(journal))
+        XCTAssertEqual(out[0], .nil)
+        XCTAssertEqual(out[1], "configuration")
+        XCTAssertTrue(out[2].stringValue?.contains("records runs against https://api.livechatinc.com as me@example.com") == true, "\(out[2])")
+        XCTAssertEqual(try harness.ticketCount, 0)
+    }
+
     func testJournalAndResultsNeverHoldTheAPIKey() throws {
         let journal = harness.path("secret.journal"), results = harness.path("secret.results.jsonl")
         _ = try harness.run("""
