@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
     ],
     targets: [
         // Debian's liblua5.4-dev, found through pkg-config.
@@ -56,7 +57,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .target(name: "LiveChatLua", dependencies: ["LuaHost", "LiveChat"]),
+        .target(
+            name: "LiveChatLua",
+            dependencies: [
+                "LuaHost", "LiveChat",
+                // The `csv` Lua module: quoted fields, embedded newlines, a BOM, other delimiters.
+                .product(name: "CSV", package: "CSV.swift"),
+            ]
+        ),
         .executableTarget(
             name: "livechat-lua",
             dependencies: [
@@ -87,7 +95,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
-        .testTarget(name: "LiveChatLuaTests", dependencies: ["LiveChatLua", "LiveChatSandbox"]),
+        .testTarget(name: "LiveChatLuaTests", dependencies: ["LiveChatLua", "LiveChatSandbox", "LiveChat", "LuaHost"]),
         .testTarget(name: "CLITests", dependencies: ["LiveChatSandbox"]),
     ],
     swiftLanguageModes: [.v5]

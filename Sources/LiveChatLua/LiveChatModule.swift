@@ -27,9 +27,13 @@ public final class LiveChatModule {
         functions["configure"] = module.configure
         functions["config"] = module.config
         functions["now"] = { _ in .value(.number(Date().timeIntervalSince1970)) }
+        let bulk = CreateTicketsFunctions(module: module)
+        functions.merge(bulk.functions) { $1 }
+        try CSVModule.install(in: state)
         try state.registerModule("livechat", functions: functions, values: ["version": .string(LiveChatModule.version)])
         try Prelude.run(in: state)
         state.userInfo["LiveChatLua.module"] = module
+        state.userInfo["LiveChatLua.bulk"] = bulk
         return module
     }
 

@@ -55,6 +55,71 @@ enum Prelude {
       return results, n
     end
 
+    -- livechat.createTickets(rows, opts): bulk creation (BulkCreation.swift does the work; this
+    -- half checks the callbacks, calls onResult(row, ticket, err) for every outcome and
+    -- onFailure(row, err) for every failure, and sums them up). Returns
+    -- {created =, skipped =, failed =, total =, failures = {{index =, key =, row =, error =}, …},
+    -- requests = {attempts =, throttled =, serverErrors =, networkErrors =, timeouts =,
+    -- lowestConcurrency =}},
+    -- or nil, err when the run cannot start (no credentials, an unusable journal).
+    local bulkStart, bulkNext, bulkCancel, bulkClose = livechat._bulkStart, livechat._bulkNext, livechat._bulkCancel, livechat._bulkClose
+    livechat._bulkStart, livechat._bulkNext, livechat._bulkCancel, livechat._bulkClose = nil, nil, nil, nil
+    local rawlen, xpcall, traceback = rawlen, xpcall, debug.traceback
+
+    function livechat.createTickets(rows, opts)
+      if type(rows) ~= "table" then argerror(1, "createTickets", "table expected, got " .. type(rows)) end
+      if opts ~= nil and type(opts) ~= "table" then argerror(2, "createTickets", "table expected, got " .. type(opts)) end
+      local onResult, onFailure = opts and opts.onResult, opts and opts.onFailure
+      if onResult ~= nil and type(onResult) ~= "function" then
+        argerror(2, "createTickets", "field 'onResult' expected function, got " .. type(onResult))
+      end
+      if onFailure ~= nil and type(onFailure) ~= "function" then
+        argerror(2, "createTickets", "field 'onFailure' expected function, got " .. type(onFailure))
+      end
+      -- The callbacks stay here: functions do not cross into Swift.
+      local plain = {}
+      for k, v in pairs(opts or {}) do if k ~= "onResult" and k ~= "onFailure" then plain[k] = v end end
+      local run, second, third = bulkStart(rows, plain, onResult ~= nil)
+      if run == false then argerror(second, "createTickets", third) end
+      if run == nil then return nil, setmetatable(second, ErrorMeta) end
+      local summary = { total = rawlen(rows), created = 0, skipped = 0, failed = 0, failures = {},
+        dryRun = plain.dryRun == true }
+      local failures = summary.failures
+      local callbackError = nil
+      while true do
+        local batch = bulkNext(run)
+        if batch == nil then break end
+        for i = 1, #batch do
+          local outcome = batch[i]
+          local err = outcome.error
+          if err ~= nil then setmetatable(err, ErrorMeta) end
+          summary[outcome.status] = summary[outcome.status] + 1
+          local row = rows[outcome.row]
+          if outcome.status == "failed" then
+            failures[#failures + 1] = { index = outcome.row, key = outcome.key, row = row, error = err }
+          end
+          local ok, message = true, nil
+          if onResult ~= nil and callbackError == nil then
+            local ticket = outcome.ticket
+            if ticket == nil and outcome.ticketId ~= nil then ticket = { id = outcome.ticketId } end
+            ok, message = xpcall(onResult, traceback, row, ticket, err)
+          end
+          if ok and onFailure ~= nil and err ~= nil and callbackError == nil then
+            ok, message = xpcall(onFailure, traceback, row, err)
+          end
+          if not ok then
+            -- Stop sending; rows in flight settle (the journal keeps them), then raise.
+            callbackError = message
+            bulkCancel(run)
+          end
+        end
+      end
+      summary.requests = bulkClose(run)
+      if callbackError ~= nil then error(callbackError, 0) end
+      if summary.dryRun then summary.valid = summary.total - summary.failed end
+      return summary
+    end
+
     -- livechat.tickets{filters}: every matching ticket, page after page, fetching the next page
     -- while the current one is read. Holds at most two pages at a time. A failed page raises
     -- its error object (a for loop cannot return nil, err).

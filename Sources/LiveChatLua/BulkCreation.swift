@@ -1,0 +1,486 @@
+import Foundation
+import LiveChat
+
+/// One row of a bulk run, checked before anything is sent.
+struct BulkRow: Sendable {
+    /// 1-based position in the caller's array.
+    let number: Int
+    /// The row's identity across runs (a field's value, or the row number).
+    let key: String
+    /// The request, or why the row cannot be sent (an argument error's message).
+    let request: Result<CreateTicketRequest, LiveChatError>
+}
+
+/// What happened to one row.
+struct BulkOutcome: Sendable {
+    enum Status: String, Sendable { case created, skipped, failed }
+
+    let row: Int
+    let key: String
+    let status: Status
+    /// The ticket id: created now, found by reconciliation, or recorded by an earlier run.
+    var ticketID: String? = nil
+    /// The ticket as the API returned it, when it was created or found in this run.
+    var ticket: Ticket? = nil
+    var error: LiveChatError? = nil
+    /// The ticket was found by searching after an attempt whose outcome was unknown.
+    var reconciled = false
+}
+
+/// Bulk ticket creation that loses nothing and never duplicates: every row is created at most
+/// once across any number of runs sharing a journal, whatever fails and whenever the process dies.
+///
+/// A row's life: the journal records `attempt` (synced) before the create is sent, and `created`
+/// or `failed` (synced) before the outcome is reported. A failure that proves nothing was made
+/// (429, 503, no connection, a refused request) is retried with backoff, or recorded as failed. A
+/// failure after which the ticket may exist (a timeout, a connection lost mid-request, another
+/// 5xx) leaves the row in doubt: before any new attempt, the API is searched for a ticket from
+/// that requester with that message since the attempt, and a new one is created only if none is
+/// found. Rows a previous run left in doubt are reconciled the same way before this run creates
+/// anything.
+final class BulkCreation: @unchecked Sendable {
+    struct Options: Sendable {
+        var concurrency = 8
+        /// Rounds of attempts per row at the bulk layer (each round may hold the client's own retries).
+        var maxRounds = 6
+        /// The first backoff between rounds; it doubles each round, with full jitter.
+        var baseBackoff: Duration = .milliseconds(250)
+        var maxBackoff: Duration = .seconds(8)
+        /// Whether outcomes carry the full ticket (only when a script asked for onResult).
+        var keepTickets = false
+        /// Validate only, send nothing.
+        var dryRun = false
+        /// Where to write each row's outcome at the end: `.jsonl`/`.json` for JSON lines, else CSV.
+        var resultsPath: String? = nil
+        /// Progress on stderr (when it is a terminal) and the final summary line.
+        var progress = true
+        /// The service the run sends to, recorded in the journal's `run` event.
+        var service: String? = nil
+    }
+
+    let rows: [BulkRow]
+    let options: Options
+    let outcomes = OutcomeQueue()
+    private let client: LiveChatClient?
+    private let journal: Journal?
+    private let window: AdaptiveConcurrency
+    private let progress: BulkProgress
+    private var task: Task<Void, Never>?
+    private let collected = Collected()
+
+    /// `client` must be the run's own, and is shut down when the run ends.
+    /// `window` is the one the client's attempt observer feeds (see `attemptObserver`).
+    init(rows: [BulkRow], client: LiveChatClient?, journal: Journal?, window: AdaptiveConcurrency, options: Options) {
+        self.rows = rows
+        self.client = client
+        self.journal = journal
+        self.options = options
+        self.window = window
+        self.progress = BulkProgress(total: rows.count, enabled: options.progress, dryRun: options.dryRun)
+    }
+
+    /// The signal an attempt gives the adaptive window: for the client's `onAttempt`.
+    static func attemptObserver(_ window: AdaptiveConcurrency, _ stats: AttemptStats) -> @Sendable (LiveChatAttempt) -> Void {
+        return { attempt in
+            stats.count(attempt, window: window.current)
+            if let status = attempt.status, status == 429 || status >= 500 {
+                window.recordPushback()
+            } else if attempt.failure == .network || attempt.failure == .timeout {
+                window.recordPushback()
+            } else if attempt.failure == nil, attempt.method == "POST" {
+                window.recordSuccess()
+            }
+        }
+    }
+
+    /// Starts the run in the background; outcomes arrive on `outcomes`.
+    func start() {
+        task = Task { await self.run() }
+    }
+
+    /// Stops the run: nothing new is sent; rows in flight end in doubt (the journal says so).
+    func cancel() {
+        task?.cancel()
+        window.close()
+    }
+
+    // MARK: - The run
+
+    private func run() async {
+        progress.start()
+        defer { progress.finish() }
+        var toCreate: [(BulkRow, CreateTicketRequest, Journal.RowState?)] = []
+        for row in rows {
+            switch row.request {
+            case .failure(let problem):
+                deliver(BulkOutcome(row: row.number, key: row.key, status: .failed, error: problem))
+            case .success(let request):
+                if options.dryRun { continue }
+                let state = journal?.loaded[row.key]
+                if case .created(let id)? = state {
+                    deliver(BulkOutcome(row: row.number, key: row.key, status: .skipped, ticketID: id))
+                } else {
+                    toCreate.append((row, request, state))
+                }
+            }
+        }
+        if options.dryRun || client == nil {
+            finishRun()
+            return
+        }
+        do {
+            try await journal?.record(.init(event: "run", key: "", time: Timestamp.string(Date()), service: options.service))
+        } catch {
+            for (row, _, _) in toCreate {
+                deliver(BulkOutcome(row: row.number, key: row.key, status: .failed,
+                                    error: LiveChatError(kind: .configuration, message: "\(error)")))
+            }
+            finishRun()
+            return
+        }
+        // Rows a previous run left in doubt are settled first, one at a time, before anything is
+        // created: two identical rows in doubt must not both claim the same found ticket.
+        var queue: [(BulkRow, CreateTicketRequest)] = []
+        for (row, request, state) in toCreate {
+            if Task.isCancelled { break }
+            guard case .inDoubt(let since, let fingerprint)? = state else {
+                queue.append((row, request))
+                continue
+            }
+            if let fingerprint, fingerprint != Self.fingerprint(request) {
+                deliver(BulkOutcome(row: row.number, key: row.key, status: .failed, error: LiveChatError(
+                    kind: .validation,
+                    message: "row \(row.number) (key '\(row.key)') changed since an attempt whose outcome is unknown; check for its ticket by hand, then remove its lines from the journal")))
+                continue
+            }
+            var settled = false
+            for round in 1...options.maxRounds where !settled && !Task.isCancelled {
+                if round > 1 { try? await Task.sleep(for: backoff(afterRound: round - 1)) }
+                switch await reconcile(row, request, since: since) {
+                case .found(let outcome):
+                    deliver(outcome)
+                    settled = true
+                case .absent:
+                    queue.append((row, request))
+                    settled = true
+                case .unknown(let outcome):
+                    if round == options.maxRounds {
+                        deliver(outcome)
+                        settled = true
+                    }
+                }
+            }
+        }
+        let work = WorkQueue(queue)
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<min(options.concurrency, max(queue.count, 1)) {
+                group.addTask {
+                    while let (row, request) = work.next(), !Task.isCancelled {
+                        self.deliver(await self.create(row, request))
+                    }
+                }
+            }
+        }
+        // Rows never started (cancelled) get no outcome: they were not attempted.
+        finishRun()
+    }
+
+    private func finishRun() {
+        let all = collected.all
+        if let path = options.resultsPath {
+            do {
+                try BulkResults.write(all, rowCount: rows.count, to: path)
+            } catch {
+                FileHandle.standardError.write(Data("livechat-lua: cannot write the results file \(path): \(error)\n".utf8))
+            }
+        }
+        progress.finish()
+        progress.printSummary(journal: journal?.path, results: options.resultsPath)
+        outcomes.finish()
+        if let client { Task { try? await client.shutdown() } }
+    }
+
+    private func deliver(_ outcome: BulkOutcome) {
+        var kept = outcome
+        if !options.keepTickets { kept.ticket = nil }
+        collected.add(kept)
+        progress.count(kept.status)
+        outcomes.push(kept)
+    }
+
+    /// Creates one row, retrying what is safe to retry and reconciling what is in doubt.
+    private func create(_ row: BulkRow, _ request: CreateTicketRequest) async -> BulkOutcome {
+        guard let client else { return BulkOutcome(row: row.number, key: row.key, status: .failed) }
+        let fingerprint = Self.fingerprint(request)
+        var inDoubtSince: Date?
+        var lastError = LiveChatError(kind: .cancelled, message: "the run was cancelled")
+        for round in 1...options.maxRounds {
+            if round > 1 {
+                do { try await Task.sleep(for: backoff(afterRound: round - 1)) } catch { break }
+            }
+            guard await window.acquire() else { break }
+            defer { window.release() }
+            if let since = inDoubtSince {
+                switch await reconcile(row, request, since: since) {
+                case .found(let outcome): return outcome
+                case .unknown(let outcome):
+                    // The search failed: the row stays in doubt; search again next round.
+                    if round == options.maxRounds { return outcome }
+                    lastError = outcome.error ?? lastError
+                    continue
+                case .absent: inDoubtSince = nil
+                }
+            }
+            let started = Date()
+            do {
+                try await journal?.record(.init(event: "attempt", key: row.key, row: row.number,
+                                                time: Timestamp.string(started), fingerprint: fingerprint))
+            } catch {
+                return BulkOutcome(row: row.number, key: row.key, status: .failed,
+                                   error: LiveChatError(kind: .configuration, message: "\(error)"))
+            }
+            do {
+                let ticket = try await client.createTicket(request)
+                return await settle(row, ticket: ticket, reconciled: false)
+            } catch let error as LiveChatError {
+                lastError = error
+                if error.kind == .cancelled { break }
+                if Self.provesNothingWasCreated(error) {
+                    if Self.worthRetrying(error) && round < options.maxRounds { continue }
+                    return await fail(row, error)
+                }
+                // The ticket may exist: find out before trying again.
+                inDoubtSince = started
+            } catch {
+                lastError = LiveChatError(kind: .protocol, message: "\(error)")
+                inDoubtSince = started
+            }
+        }
+        if inDoubtSince != nil || lastError.kind == .cancelled {
+            var error = lastError
+            error.message += "; the outcome is unknown: rerun with the same journal to reconcile"
+            return BulkOutcome(row: row.number, key: row.key, status: .failed, error: error)
+        }
+        return await fail(row, lastError)
+    }
+
+    /// Records a created (or found) ticket, then reports it.
+    private func settle(_ row: BulkRow, ticket: Ticket, reconciled: Bool) async -> BulkOutcome {
+        do {
+            try await journal?.record(.init(event: "created", key: row.key, row: row.number, time: Timestamp.string(Date()),
+                                            ticket: ticket.id, via: reconciled ? "reconciled" : nil))
+        } catch {
+            // The ticket exists but the journal could not say so: the row stays in doubt there,
+            // and a rerun finds the ticket by reconciliation.
+            return BulkOutcome(row: row.number, key: row.key, status: .failed, ticketID: ticket.id,
+                               error: LiveChatError(kind: .configuration, message: "ticket \(ticket.id) was created but \(error)"))
+        }
+        return BulkOutcome(row: row.number, key: row.key, status: .created, ticketID: ticket.id, ticket: ticket,
+                           reconciled: reconciled)
+    }
+
+    /// Records a failure for good, then reports it.
+    private func fail(_ row: BulkRow, _ error: LiveChatError) async -> BulkOutcome {
+        try? await journal?.record(.init(event: "failed", key: row.key, row: row.number, time: Timestamp.string(Date()),
+                                         error: .init(kind: error.kind.rawValue, status: error.status, message: error.message)))
+        return BulkOutcome(row: row.number, key: row.key, status: .failed, error: error)
+    }
+
+    private func backoff(afterRound round: Int) -> Duration {
+        let ceiling = min(options.baseBackoff * (1 << min(round - 1, 20)), options.maxBackoff)
+        let nanoseconds = ceiling.components.seconds * 1_000_000_000 + ceiling.components.attoseconds / 1_000_000_000
+        return .nanoseconds(Int64.random(in: (nanoseconds / 2)...max(nanoseconds, 1)))
+    }
+
+    // MARK: - Which failures are which
+
+    /// Whether the failure shows the server made no ticket: it refused the request (4xx, 429,
+    /// 503), or the request never reached it (the client says a retry is safe).
+    static func provesNothingWasCreated(_ error: LiveChatError) -> Bool {
+        if error.retryable { return true }
+        switch error.kind {
+        case .auth, .validation, .notFound, .rateLimited, .configuration: return true
+        case .server: return error.status == 503
+        case .network, .timeout, .protocol, .cancelled: return false
+        }
+    }
+
+    /// Whether trying again can help.
+    static func worthRetrying(_ error: LiveChatError) -> Bool {
+        error.retryable || error.kind == .rateLimited || (error.kind == .server && error.status == 503)
+    }
+
+    // MARK: - Reconciliation
+
+    enum Reconciliation {
+        case found(BulkOutcome)
+        case absent
+        /// The search itself failed: the row stays in doubt.
+        case unknown(BulkOutcome)
+    }
+
+    /// Searches for the ticket an attempt in doubt may have made: same requester, same message,
+    /// active since the attempt's day, not already the outcome of another row. Every page is read.
+    private func reconcile(_ row: BulkRow, _ request: CreateTicketRequest, since: Date) async -> Reconciliation {
+        guard let client else { return .absent }
+        var query = TicketQuery()
+        query.requesterMail = request.requesterEmail
+        query.query = Self.searchText(for: request)
+        query.dateFrom = Timestamp.day(since.addingTimeInterval(-Self.clockSlack))
+        query.order = "asc"
+        var page = 1
+        do {
+            while true {
+                query.page = page
+                let result = try await client.listTickets(query)
+                for ticket in result.tickets where Self.matches(ticket, request, since: since) {
+                    guard journal?.isClaimed(ticket.id) != true else { continue }
+                    return .found(await settle(row, ticket: ticket, reconciled: true))
+                }
+                if page >= result.pages || result.tickets.isEmpty { return .absent }
+                page += 1
+            }
+        } catch {
+            var failure = (error as? LiveChatError) ?? LiveChatError(kind: .protocol, message: "\(error)")
+            failure.message = "could not check whether an earlier attempt created the ticket: \(failure.message); rerun with the same journal to reconcile"
+            return .unknown(BulkOutcome(row: row.number, key: row.key, status: .failed, error: failure))
+        }
+    }
+
+    /// Seconds of clock difference allowed between this machine and the service.
+    static let clockSlack: TimeInterval = 300
+
+    /// The `query` filter: a prefix of the message (a substring of it), kept short for the URL.
+    static func searchText(for request: CreateTicketRequest) -> String {
+        let firstLine = request.message.trimmingCharacters(in: .whitespacesAndNewlines)
+            .split(whereSeparator: \.isNewline).first.map(String.init) ?? request.message
+        return String(firstLine.prefix(80))
+    }
+
+    /// Whether a listed ticket is the one this request would have made.
+    static func matches(_ ticket: Ticket, _ request: CreateTicketRequest, since: Date) -> Bool {
+        guard ticket.requester.mail.lowercased() == request.requesterEmail.lowercased() else { return false }
+        if let subject = request.subject, ticket.subject != subject { return false }
+        let wanted = request.message.trimmingCharacters(in: .whitespacesAndNewlines)
+        for event in ticket.events {
+            if case .message(let message) = event {
+                guard message.message.trimmingCharacters(in: .whitespacesAndNewlines) == wanted else { return false }
+                return message.date.timeIntervalSince(since) >= -clockSlack
+            }
+        }
+        return false
+    }
+
+    /// A short, stable hash of the request as it is sent (FNV-1a over its JSON).
+    static func fingerprint(_ request: CreateTicketRequest) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let bytes = (try? encoder.encode(request)) ?? Data()
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01b3
+        }
+        return "fnv1a64:" + String(hash, radix: 16)
+    }
+}
+
+/// Rows handed out to workers one at a time.
+final class WorkQueue<Item>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [Item]
+    private var index = 0
+
+    init(_ items: [Item]) { self.items = items }
+
+    func next() -> Item? {
+        lock.withLock {
+            guard index < items.count else { return nil }
+            defer { index += 1 }
+            return items[index]
+        }
+    }
+}
+
+/// Every outcome of a run, for the results file.
+final class Collected: @unchecked Sendable {
+    private let lock = NSLock()
+    private var outcomes: [BulkOutcome] = []
+
+    func add(_ outcome: BulkOutcome) { lock.withLock { outcomes.append(outcome) } }
+    var all: [BulkOutcome] { lock.withLock { outcomes } }
+}
+
+/// Outcomes on their way to the Lua side, which takes them in batches.
+final class OutcomeQueue: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [BulkOutcome] = []
+    private var finished = false
+    private var waiter: CheckedContinuation<[BulkOutcome]?, Never>?
+
+    func push(_ outcome: BulkOutcome) {
+        let resume: (CheckedContinuation<[BulkOutcome]?, Never>, [BulkOutcome])? = lock.withLock {
+            items.append(outcome)
+            guard let waiter else { return nil }
+            self.waiter = nil
+            defer { items.removeAll() }
+            return (waiter, items)
+        }
+        if let (waiter, batch) = resume { waiter.resume(returning: batch) }
+    }
+
+    func finish() {
+        let resume: CheckedContinuation<[BulkOutcome]?, Never>? = lock.withLock {
+            finished = true
+            defer { waiter = nil }
+            return waiter
+        }
+        resume?.resume(returning: nil)
+    }
+
+    /// Every outcome since the last call, waiting for at least one; nil once the run is over
+    /// and all were taken.
+    func next() async -> [BulkOutcome]? {
+        await withCheckedContinuation { continuation in
+            let ready: [BulkOutcome]?? = lock.withLock {
+                if !items.isEmpty {
+                    defer { items.removeAll() }
+                    return .some(items)
+                }
+                if finished { return .some(nil) }
+                waiter = continuation
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
+}
+
+/// What the service did to a run's requests: for the summary, and to show that faults were met.
+final class AttemptStats: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var attempts = 0, throttled = 0, serverErrors = 0, networkErrors = 0, timeouts = 0
+    private(set) var lowestConcurrency = Int.max
+
+    func count(_ attempt: LiveChatAttempt, window: Int) {
+        lock.withLock {
+            attempts += 1
+            lowestConcurrency = min(lowestConcurrency, window)
+            switch (attempt.status, attempt.failure) {
+            case (429?, _): throttled += 1
+            case (let status?, _) where status >= 500: serverErrors += 1
+            case (nil, .network?): networkErrors += 1
+            case (nil, .timeout?): timeouts += 1
+            default: break
+            }
+        }
+    }
+
+    /// The counters as a table for Lua.
+    var snapshot: [String: Int] {
+        lock.withLock {
+            ["attempts": attempts, "throttled": throttled, "serverErrors": serverErrors, "networkErrors": networkErrors,
+             "timeouts": timeouts, "lowestConcurrency": lowestConcurrency == .max ? 0 : lowestConcurrency]
+        }
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+
+/// A bulk run's progress on stderr: a line redrawn in place while stderr is a terminal (done/total,
+/// rate, failures, ETA), and one summary line at the end, always.
+final class BulkProgress: @unchecked Sendable {
+    let total: Int
+    let enabled: Bool
+    let dryRun: Bool
+    private let lock = NSLock()
+    private var created = 0, skipped = 0, failed = 0
+    private var started = ContinuousClock.now
+    private var ticker: Task<Void, Never>?
+    private var drawn = false
+    private var finished = false
+    private let isTerminal = isatty(STDERR_FILENO) != 0
+
+    init(total: Int, enabled: Bool, dryRun: Bool) {
+        self.total = total
+        self.enabled = enabled
+        self.dryRun = dryRun
+    }
+
+    func start() {
+        started = .now
+        guard enabled && isTerminal else { return }
+        ticker = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(250))
+                self?.draw()
+            }
+        }
+    }
+
+    func count(_ status: BulkOutcome.Status) {
+        lock.withLock {
+            switch status {
+            case .created: created += 1
+            case .skipped: skipped += 1
+            case .failed: failed += 1
+            }
+        }
+    }
+
+    /// Stops redrawing and clears the progress line. Safe to call more than once.
+    func finish() {
+        let clear: Bool = lock.withLock {
+            guard !finished else { return false }
+            finished = true
+            return drawn
+        }
+        ticker?.cancel()
+        if clear { write("\r\u{1B}[K") }
+    }
+
+    private var seconds: Double {
+        let elapsed = ContinuousClock.now - started
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    }
+
+    private func draw() {
+        let (done, created, failed, finished) = lock.withLock { (self.created + skipped + self.failed, self.created, self.failed, self.finished) }
+        guard !finished else { return }
+        let elapsed = seconds
+        let rate = elapsed > 0 ? Double(created) / elapsed : 0
+        let left = total - done
+        let eta = rate > 0 ? Self.clock(Double(left) / rate) : "--:--"
+        let percent = total > 0 ? done * 100 / total : 100
+        lock.withLock { drawn = true }
+        write("\r\u{1B}[Kbulk: \(done)/\(total) (\(percent)%)  \(String(format: "%.0f", rate))/s  \(failed) failed  ETA \(eta)")
+    }
+
+    /// The last line of a run, printed always.
+    func printSummary(journal: String?, results: String?) {
+        let (created, skipped, failed) = lock.withLock { (self.created, self.skipped, self.failed) }
+        guard enabled else { return }
+        let elapsed = seconds
+        var line: String
+        if dryRun {
+            line = "bulk: dry run: \(total) rows, \(total - failed) valid, \(failed) invalid; nothing sent"
+        } else {
+            let rate = elapsed > 0 ? Double(created) / elapsed : 0
+            line = "bulk: \(total) rows: \(created) created, \(skipped) skipped (done before), \(failed) failed"
+            line += String(format: " in %.1fs (%.0f tickets/s)", elapsed, rate)
+            let notStarted = total - created - skipped - failed
+            if notStarted > 0 { line += ", \(notStarted) not attempted" }
+        }
+        if let results { line += "; results: \(results)" }
+        if let journal, !dryRun { line += "; journal: \(journal)" }
+        write(line + "\n")
+    }
+
+    private func write(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    /// `m:ss` or `h:mm:ss`.
+    static func clock(_ seconds: Double) -> String {
+        guard seconds.isFinite else { return "--:--" }
+        let s = Int(seconds.rounded())
+        if s >= 3600 { return String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) }
+        return String(format: "%d:%02d", s / 60, s % 60)
+    }
+}

@@ -1,0 +1,66 @@
+import CSV
+import Foundation
+
+/// The results file of a bulk run: one record per row, in row order, with its status (created,
+/// skipped, failed), its ticket id or its error. JSON lines for `.jsonl`/`.json`, CSV otherwise.
+enum BulkResults {
+    static let columns = ["row", "key", "status", "ticket_id", "reconciled", "error_kind", "error_status", "error_message"]
+
+    /// Writes the outcomes, replacing the file atomically (a temporary file renamed over it).
+    static func write(_ outcomes: [BulkOutcome], rowCount: Int, to path: String) throws {
+        let sorted = outcomes.sorted { $0.row < $1.row }
+        let lower = path.lowercased()
+        let data = lower.hasSuffix(".jsonl") || lower.hasSuffix(".json") ? try jsonLines(sorted) : try csv(sorted)
+        let url = URL(fileURLWithPath: path)
+        try data.write(to: url, options: .atomic)
+    }
+
+    private static func record(_ outcome: BulkOutcome) -> [String] {
+        [
+            String(outcome.row), outcome.key, outcome.status.rawValue, outcome.ticketID ?? "",
+            outcome.reconciled ? "true" : "", outcome.error?.kind.rawValue ?? "",
+            outcome.error?.status.map(String.init) ?? "", outcome.error?.message ?? "",
+        ]
+    }
+
+    static func csv(_ outcomes: [BulkOutcome]) throws -> Data {
+        let stream = OutputStream(toMemory: ())
+        stream.open()
+        let writer = try CSVWriter(stream: stream)
+        try writer.write(row: columns)
+        for outcome in outcomes { try writer.write(row: record(outcome)) }
+        writer.stream.close()
+        var data = (stream.property(forKey: .dataWrittenToMemoryStreamKey) as? Data) ?? Data()
+        data.append(contentsOf: Array("\n".utf8))
+        return data
+    }
+
+    private struct Line: Encodable {
+        var row: Int
+        var key: String
+        var status: String
+        var ticketId: String?
+        var reconciled: Bool?
+        var error: ErrorFields?
+        struct ErrorFields: Encodable {
+            var kind: String
+            var status: Int?
+            var message: String
+        }
+    }
+
+    static func jsonLines(_ outcomes: [BulkOutcome]) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var data = Data()
+        for outcome in outcomes {
+            let line = Line(
+                row: outcome.row, key: outcome.key, status: outcome.status.rawValue, ticketId: outcome.ticketID,
+                reconciled: outcome.reconciled ? true : nil,
+                error: outcome.error.map { .init(kind: $0.kind.rawValue, status: $0.status, message: $0.message) })
+            data.append(try encoder.encode(line))
+            data.append(UInt8(ascii: "\n"))
+        }
+        return data
+    }
+}

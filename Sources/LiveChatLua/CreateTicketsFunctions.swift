@@ -1,0 +1,245 @@
+import Foundation
+import LiveChat
+import LuaHost
+
+/// The Swift half of `livechat.createTickets` (the Lua half is in the prelude): `start` checks
+/// the rows and options and starts a `BulkCreation`; `next` parks the calling coroutine until
+/// outcomes arrive and hands them over in batches; `cancel` stops a run. The prelude keeps these
+/// functions as locals and removes them from the `livechat` table.
+final class CreateTicketsFunctions {
+    unowned let module: LiveChatModule
+    private var runs: [Int: BulkCreation] = [:]
+    private var stats: [Int: AttemptStats] = [:]
+    private var nextRun = 0
+
+    init(module: LiveChatModule) {
+        self.module = module
+    }
+
+    /// The functions the prelude takes, under the names it looks for.
+    var functions: [String: LuaHostFunction] {
+        ["_bulkStart": start, "_bulkNext": next, "_bulkCancel": cancel, "_bulkClose": close]
+    }
+
+    static let optionNames: Set<String> = ["concurrency", "journal", "key", "onResult", "onFailure", "dryRun", "results", "progress", "maxAttempts"]
+
+    /// An argument problem: which argument, and the message.
+    struct ArgumentProblem: Error {
+        var index: Int
+        var message: String
+    }
+
+    /// `start(rows, opts, wantTickets)` → run id; `false, argIndex, message` for a bad argument;
+    /// `nil, err` when the run cannot start (no credentials, an unusable journal).
+    lazy var start: LuaHostFunction = { [unowned self] args in
+        do {
+            let rowsValue = try args.value(1)
+            let optsValue = try args.value(2)
+            let wantTickets = args.boolean(3)
+            let options = try self.options(optsValue, wantTickets: wantTickets)
+            let rows = try Self.rows(rowsValue, key: options.key)
+            return self.begin(rows, options)
+        } catch let problem as ArgumentProblem {
+            return .values([.boolean(false), .integer(Int64(problem.index)), .string(problem.message)])
+        } catch {
+            return .values([.boolean(false), .integer(1), .string((error as? LuaError)?.message ?? "\(error)")])
+        }
+    }
+
+    private struct ParsedOptions {
+        var bulk = BulkCreation.Options()
+        var journal: String?
+        var key: String?
+    }
+
+    private func options(_ value: LuaValue, wantTickets: Bool) throws -> ParsedOptions {
+        var parsed = ParsedOptions()
+        parsed.bulk.keepTickets = wantTickets
+        guard case .table(let table) = value else { return parsed }
+        for key in table.fields.keys {
+            guard let name = key.stringValue, Self.optionNames.contains(name) else {
+                let text = key.stringValue ?? TicketArguments.describe(key)
+                let hint = key.stringValue.flatMap { TicketArguments.closest(to: $0, in: Self.optionNames) }.map { " (did you mean '\($0)'?)" } ?? ""
+                throw ArgumentProblem(index: 2, message: "unknown option '\(text)'\(hint)")
+            }
+        }
+        func string(_ name: String) throws -> String? {
+            switch table[name] {
+            case .nil: return nil
+            case .string(let s): return s.description
+            case let other: throw ArgumentProblem(index: 2, message: "field '\(name)' expected string, got \(TicketArguments.typeName(other))")
+            }
+        }
+        func flag(_ name: String) throws -> Bool? {
+            switch table[name] {
+            case .nil: return nil
+            case .boolean(let b): return b
+            case let other: throw ArgumentProblem(index: 2, message: "field '\(name)' expected boolean, got \(TicketArguments.typeName(other))")
+            }
+        }
+        func describe(_ value: LuaValue) -> String {
+            if let n = value.integerValue { return String(n) }
+            return TicketArguments.describe(value: value)
+        }
+        func positive(_ name: String, upTo limit: Int) throws -> Int? {
+            let value = table[name]
+            if case .nil = value { return nil }
+            guard let n = value.integerValue, n >= 1, n <= limit else {
+                throw ArgumentProblem(index: 2, message: "field '\(name)' expected an integer from 1 to \(limit), got \(describe(value))")
+            }
+            return Int(n)
+        }
+        if let n = try positive("concurrency", upTo: 256) { parsed.bulk.concurrency = n }
+        if let n = try positive("maxAttempts", upTo: 100) { parsed.bulk.maxRounds = n }
+        parsed.journal = try string("journal")
+        parsed.key = try string("key")
+        parsed.bulk.dryRun = try flag("dryRun") ?? false
+        parsed.bulk.progress = try flag("progress") ?? true
+        parsed.bulk.resultsPath = try string("results")
+        return parsed
+    }
+
+    /// Each row checked into a request, or the argument error it earns; keys checked for repeats.
+    private static func rows(_ value: LuaValue, key: String?) throws -> [BulkRow] {
+        guard case .table(let table) = value else {
+            throw ArgumentProblem(index: 1, message: "table expected, got \(TicketArguments.typeName(value))")
+        }
+        guard table.fields.isEmpty else {
+            throw ArgumentProblem(index: 1, message: "expected an array of rows, got a table with named fields")
+        }
+        var rows: [BulkRow] = []
+        rows.reserveCapacity(table.sequence.count)
+        var firstRowOfKey: [String: Int] = [:]
+        for (i, item) in table.sequence.enumerated() {
+            let number = i + 1
+            func problem(_ message: String) -> LiveChatError {
+                LiveChatError(kind: .validation, message: "bad argument #1 to 'createTickets' (row \(number): \(message))")
+            }
+            guard case .table(var fields) = item else {
+                rows.append(BulkRow(number: number, key: String(number),
+                                    request: .failure(problem("table expected, got \(TicketArguments.typeName(item))"))))
+                continue
+            }
+            var rowKey = String(number)
+            var keyProblem: String?
+            if let key {
+                switch fields[key] {
+                case .string(let s) where !s.bytes.isEmpty: rowKey = s.description
+                case .integer(let n): rowKey = String(n)
+                case .nil: keyProblem = "key field '\(key)' is missing"
+                case let other: keyProblem = "key field '\(key)' expected a non-empty string or an integer, got \(TicketArguments.describe(value: other))"
+                }
+                // The key identifies the row; it is not sent unless it is also a ticket field.
+                if !TicketArguments.createFields.contains(key) { fields[key] = .nil }
+            }
+            if keyProblem == nil, let earlier = firstRowOfKey[rowKey] {
+                keyProblem = "key '\(rowKey)' repeats row \(earlier)'s"
+            }
+            if let keyProblem {
+                rows.append(BulkRow(number: number, key: rowKey, request: .failure(problem(keyProblem))))
+                continue
+            }
+            firstRowOfKey[rowKey] = number
+            let request: Result<CreateTicketRequest, LiveChatError>
+            if let connection = TicketArguments.connectionFields.sorted().first(where: { fields[$0] != .nil }) {
+                request = .failure(problem("field '\(connection)' is not allowed in a row (use livechat.configure)"))
+            } else {
+                do {
+                    request = .success(try TicketArguments(.table(fields), allowed: TicketArguments.createFields).createRequest())
+                } catch {
+                    request = .failure(problem(TicketArguments.message(of: error)))
+                }
+            }
+            rows.append(BulkRow(number: number, key: rowKey, request: request))
+        }
+        return rows
+    }
+
+    /// Opens the journal and the run's own client, and starts the run.
+    private func begin(_ rows: [BulkRow], _ options: ParsedOptions) -> LuaReturn {
+        let window = AdaptiveConcurrency(maximum: options.bulk.concurrency)
+        let attemptStats = AttemptStats()
+        var client: LiveChatClient?
+        var journal: Journal?
+        var runService: String?
+        if !options.bulk.dryRun {
+            do {
+                let configuration = try module.settings(.init()).clientConfiguration()
+                _ = try configuration.validatedBaseURL()
+                // One client for every worker: one connection pool, and one shared 429 pause.
+                client = LiveChatClient(configuration: configuration, onAttempt: BulkCreation.attemptObserver(window, attemptStats))
+                if let path = options.journal {
+                    let opened = try Journal(path: path)
+                    // Rows recorded as created exist on that service only: skipping them while
+                    // sending elsewhere would lose them.
+                    let service = "\(try configuration.validatedBaseURL()) as \(configuration.login)"
+                    if let last = opened.lastService, last != service {
+                        throw LiveChatError(kind: .configuration, message: "the journal \(path) records runs against \(last); this run goes to \(service): use another journal")
+                    }
+                    journal = opened
+                    runService = service
+                }
+            } catch {
+                let failure = (error as? LiveChatError) ?? LiveChatError(kind: .configuration, message: "\(error)")
+                if let client { Task { try? await client.shutdown() } }
+                return .values([.nil, ErrorObject.table(failure)])
+            }
+        }
+        var bulkOptions = options.bulk
+        bulkOptions.service = runService
+        let run = BulkCreation(rows: rows, client: client, journal: journal, window: window, options: bulkOptions)
+        nextRun += 1
+        runs[nextRun] = run
+        stats[nextRun] = attemptStats
+        run.start()
+        return .value(.integer(Int64(nextRun)))
+    }
+
+    /// `next(run)` → the next batch of outcomes, or nil when the run is over.
+    lazy var next: LuaHostFunction = { [unowned self] args in
+        guard let id = args.integer(1).map(Int.init), let run = self.runs[id] else {
+            return .argumentError(1, "not a running bulk run")
+        }
+        let keepTickets = run.options.keepTickets
+        return self.module.state.scheduler.suspend(args) {
+            let batch = await withTaskCancellationHandler {
+                await run.outcomes.next()
+            } onCancel: {
+                run.cancel()
+            }
+            guard let batch else { return .values([.nil]) }
+            var items: [LuaValue] = []
+            items.reserveCapacity(batch.count)
+            for outcome in batch {
+                var table = LuaTable()
+                table["row"] = .integer(Int64(outcome.row))
+                table["key"] = .string(outcome.key)
+                table["status"] = .string(outcome.status.rawValue)
+                if let id = outcome.ticketID { table["ticketId"] = .string(id) }
+                if outcome.reconciled { table["reconciled"] = .boolean(true) }
+                if keepTickets, let ticket = outcome.ticket, let value = try? LuaValue(encoding: ticket) {
+                    table["ticket"] = value
+                }
+                if let error = outcome.error { table["error"] = ErrorObject.table(error) }
+                items.append(.table(table))
+            }
+            return .values([.table(LuaTable(sequence: items))])
+        }
+    }
+
+    /// `cancel(run)`: stops sending; outcomes still arrive until `next` returns nil.
+    lazy var cancel: LuaHostFunction = { [unowned self] args in
+        if let id = args.integer(1).map(Int.init), let run = self.runs[id] { run.cancel() }
+        return .none
+    }
+
+    /// `close(run)` → the run's request counters (attempts, throttled, serverErrors,
+    /// networkErrors, timeouts, lowestConcurrency); forgets a run whose outcomes were all taken.
+    lazy var close: LuaHostFunction = { [unowned self] args in
+        guard let id = args.integer(1).map(Int.init) else { return .none }
+        self.runs[id] = nil
+        var table = LuaTable()
+        for (name, value) in self.stats.removeValue(forKey: id)?.snapshot ?? [:] { table[name] = .integer(Int64(value)) }
+        return .value(.table(table))
+    }
+}

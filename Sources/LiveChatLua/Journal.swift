@@ -1,0 +1,248 @@
+import Foundation
+import LiveChat
+
+/// The bulk run's journal: an append-only file of JSON lines, one per event (an attempt started,
+/// a ticket created, a row failed for good), each flushed and fsynced before the event is acted
+/// on, so that a `kill -9` at any instant loses no acknowledged result.
+///
+/// Writes are group-committed: events recorded while an fsync is in progress are written and
+/// synced together by the next one, so many workers share each fsync. A torn last line (the
+/// process died mid-write) is dropped on open; the journal never holds credentials.
+final class Journal: @unchecked Sendable {
+    /// One line of the journal.
+    struct Event: Codable, Sendable {
+        /// `run` (a run began), `attempt`, `created` or `failed`.
+        var event: String
+        /// The row's identity across runs (empty on `run`).
+        var key: String
+        /// The row number in the run that wrote the event.
+        var row: Int?
+        /// UTC, ISO 8601 with milliseconds.
+        var time: String
+        /// On `attempt`: a hash of the request, to notice a row that changed between runs.
+        var fingerprint: String?
+        /// On `created`: the ticket id.
+        var ticket: String?
+        /// On `created`: `reconciled` when the ticket was found by searching after an attempt in doubt.
+        var via: String?
+        /// On `failed`: what went wrong.
+        var error: Failure?
+        /// On `run`: the service the run sent to (its base URL and login; never the key).
+        var service: String?
+
+        struct Failure: Codable, Sendable {
+            var kind: String
+            var status: Int?
+            var message: String
+        }
+    }
+
+    /// What the journal says about one key, after replaying its events in order.
+    enum RowState: Equatable, Sendable {
+        /// An attempt started and no outcome was recorded: the ticket may or may not exist.
+        case inDoubt(since: Date, fingerprint: String?)
+        case created(ticketID: String)
+        /// The last attempt failed in a way that proves no ticket was made; a rerun tries again.
+        case failed
+    }
+
+    /// A journal that cannot be used, said so that a user can act.
+    struct Problem: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    let path: String
+    /// The state of every key the journal had when it was opened.
+    let loaded: [String: RowState]
+    /// The service of the last run recorded, if any.
+    let lastService: String?
+    private let descriptor: Int32
+    private let lock = NSLock()
+    private var pending: [UInt8] = []
+    private var waiters: [CheckedContinuation<Void, Error>] = []
+    private var flushing = false
+    private var failure: Problem?
+    private var claimed: Set<String>
+    private let flusher = DispatchQueue(label: "livechat-lua.journal")
+
+    /// Opens (or creates) the journal at `path` and replays it.
+    init(path: String) throws {
+        self.path = path
+        let existed = FileManager.default.fileExists(atPath: path)
+        let fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw Problem(description: "cannot open the journal \(path): \(String(cString: strerror(errno)))") }
+        do {
+            var data = try Self.readAll(fd, path: path)
+            // A line without its newline was torn by a crash mid-write: it was never synced, so
+            // never acknowledged. Cut it off, so that the next event starts on a line of its own.
+            if let lastNewline = data.lastIndex(of: UInt8(ascii: "\n")) {
+                if lastNewline != data.count - 1 {
+                    data.removeSubrange((lastNewline + 1)...)
+                    guard ftruncate(fd, off_t(data.count)) == 0 else { throw Problem(description: "cannot repair the journal \(path)") }
+                }
+            } else if !data.isEmpty {
+                data.removeAll()
+                guard ftruncate(fd, 0) == 0 else { throw Problem(description: "cannot repair the journal \(path)") }
+            }
+            let (states, service) = try Self.replay(data, path: path)
+            self.loaded = states
+            self.lastService = service
+            self.claimed = Set(states.values.compactMap { if case .created(let id) = $0 { return id } else { return nil } })
+        } catch {
+            close(fd)
+            throw error
+        }
+        self.descriptor = fd
+        if !existed { Self.syncDirectory(of: path) }
+    }
+
+    deinit { close(descriptor) }
+
+    private static func readAll(_ fd: Int32, path: String) throws -> [UInt8] {
+        var data: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        var offset: off_t = 0
+        while true {
+            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, offset) }
+            if n < 0 { throw Problem(description: "cannot read the journal \(path): \(String(cString: strerror(errno)))") }
+            if n == 0 { return data }
+            data.append(contentsOf: buffer[0..<n])
+            offset += off_t(n)
+        }
+    }
+
+    /// Each key's state after its events, in file order.
+    static func replay(_ data: [UInt8], path: String) throws -> ([String: RowState], String?) {
+        var states: [String: RowState] = [:]
+        var service: String?
+        let decoder = JSONDecoder()
+        var lineNumber = 0
+        for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            lineNumber += 1
+            if line.isEmpty { continue }
+            guard let event = try? decoder.decode(Event.self, from: Data(line)) else {
+                throw Problem(description: "\(path):\(lineNumber): not a journal event; the journal is damaged")
+            }
+            if event.event == "run" {
+                service = event.service ?? service
+                continue
+            }
+            // A created ticket is final, whatever follows.
+            if case .created? = states[event.key] { continue }
+            switch event.event {
+            case "attempt":
+                states[event.key] = .inDoubt(since: Timestamp.parse(event.time) ?? Date(), fingerprint: event.fingerprint)
+            case "created":
+                guard let ticket = event.ticket else {
+                    throw Problem(description: "\(path):\(lineNumber): a created event without its ticket id")
+                }
+                states[event.key] = .created(ticketID: ticket)
+            case "failed":
+                states[event.key] = .failed
+            default:
+                throw Problem(description: "\(path):\(lineNumber): unknown event '\(event.event)'")
+            }
+        }
+        return (states, service)
+    }
+
+    /// Whether a ticket id is already the outcome of some row (loaded or recorded in this run).
+    func isClaimed(_ ticketID: String) -> Bool {
+        lock.withLock { claimed.contains(ticketID) }
+    }
+
+    /// Appends an event and returns once it is on disk (written and fsynced).
+    func record(_ event: Event) async throws {
+        var line = try Self.encoder.encode(event)
+        line.append(UInt8(ascii: "\n"))
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+            let startFlush: Bool = lock.withLock {
+                if let failure {
+                    continuation.resume(throwing: failure)
+                    return false
+                }
+                if event.event == "created", let ticket = event.ticket { claimed.insert(ticket) }
+                pending.append(contentsOf: line)
+                waiters.append(continuation)
+                if flushing { return false }
+                flushing = true
+                return true
+            }
+            if startFlush { flusher.async { self.flushLoop() } }
+        }
+    }
+
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    /// Writes and syncs batches until nothing is pending; each batch's waiters resume after its fsync.
+    private func flushLoop() {
+        while true {
+            let (bytes, batch): ([UInt8], [CheckedContinuation<Void, Error>]) = lock.withLock {
+                let taken = (pending, waiters)
+                pending.removeAll(keepingCapacity: true)
+                waiters.removeAll(keepingCapacity: true)
+                if taken.1.isEmpty { flushing = false }
+                return taken
+            }
+            if batch.isEmpty { return }
+            if let problem = persist(bytes) {
+                lock.withLock { failure = problem }
+                for waiter in batch { waiter.resume(throwing: problem) }
+            } else {
+                for waiter in batch { waiter.resume() }
+            }
+        }
+    }
+
+    private func persist(_ bytes: [UInt8]) -> Problem? {
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + written, bytes.count - written) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return Problem(description: "cannot write the journal \(path): \(String(cString: strerror(errno)))")
+            }
+            written += n
+        }
+        guard fsync(descriptor) == 0 else {
+            return Problem(description: "cannot sync the journal \(path): \(String(cString: strerror(errno)))")
+        }
+        return nil
+    }
+
+    /// Makes a new file's directory entry durable too.
+    private static func syncDirectory(of path: String) {
+        let directory = (path as NSString).deletingLastPathComponent
+        let fd = open(directory.isEmpty ? "." : directory, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        _ = fsync(fd)
+        close(fd)
+    }
+}
+
+/// UTC timestamps as the journal writes them: `2026-11-29T17:30:02.123Z`.
+enum Timestamp {
+    static func string(_ date: Date) -> String {
+        let millis = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        var seconds = time_t(millis / 1000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+                      Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int(millis % 1000))
+    }
+
+    /// The UTC day of a date, `YYYY-MM-DD`, as the list endpoint's `date_from` takes it.
+    static func day(_ date: Date) -> String {
+        String(string(date).prefix(10))
+    }
+
+    static func parse(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.date(from: text)
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import LuaHost
+import XCTest
+@testable import LiveChatLua
+
+/// The `csv` module: RFC 4180 quoting, embedded newlines, a BOM, other delimiters, writing.
+final class CSVModuleTests: XCTestCase {
+    var harness: BulkHarness!
+
+    override func setUpWithError() throws { harness = try BulkHarness() }
+    override func tearDown() { harness?.stop() }
+
+    func testReadHandlesQuotesEmbeddedNewlinesAndABOM() throws {
+        let path = harness.path("in.csv")
+        var data = Data([0xEF, 0xBB, 0xBF])
+        data.append(Data("name,message\r\n\"Brown, Mary\",\"Line one\nline \"\"two\"\"\"\r\nJohn,plain\r\n".utf8))
+        try data.write(to: URL(fileURLWithPath: path))
+        let out = try harness.run("""
+            local rows, header = csv.read(...)
+            return #rows, header[1], rows[1].name, rows[1].message, rows[2].message
+            """, .string(path))
+        XCTAssertEqual(out, [2, "name", "Brown, Mary", "Line one\nline \"two\"", "plain"])
+    }
+
+    func testReadWithAnotherDelimiterAndNoHeaderGivesArrays() throws {
+        let path = harness.path("semi.csv")
+        try "a;b;c\n1;\"2;3\";4\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let out = try harness.run("""
+            local rows = csv.read(..., { header = false, delimiter = ";" })
+            return #rows, rows[2][2], #rows[2]
+            """, .string(path))
+        XCTAssertEqual(out, [2, "2;3", 3])
+    }
+
+    func testWriteThenReadRoundTrips() throws {
+        let path = harness.path("out.csv")
+        let out = try harness.run("""
+            local path = ...
+            assert(csv.write(path, { { id = 1, text = "comma, quote \\" and\\nnewline" }, { id = 2, text = "plain" } },
+              { header = { "id", "text" } }))
+            local rows = csv.read(path)
+            return rows[1].id, rows[1].text, rows[2].text
+            """, .string(path))
+        XCTAssertEqual(out, ["1", "comma, quote \" and\nnewline", "plain"])
+    }
+
+    func testReadingAMissingFileReturnsNilAndAMessage() throws {
+        let out = try harness.run("return csv.read('/nonexistent/x.csv')")
+        XCTAssertEqual(out.first, .nil)
+        XCTAssertTrue(out.last?.stringValue?.contains("/nonexistent/x.csv") == true, "\(out)")
+    }
+
+    func testBadOptionsRaise() throws {
+        XCTAssertThrowsError(try harness.run("csv.read('x.csv', { delimiter = ';;' })")) { error in
+            XCTAssertTrue("\(error)".contains("bad argument #2 to 'read' (field 'delimiter' expected one character"), "\(error)")
+        }
+    }
+}
