@@ -52,6 +52,8 @@ public final class LuaScheduler {
         /// Why it is parked: an operation id, a coroutine it waits for, or nothing (runnable).
         var parkedOn: Int?
         var waitingFor: Coroutine?
+        /// Whether Lua collected the handle: then nothing can wait for it once it stops.
+        var handleCollected = false
 
         init(id: Int, thread: OpaquePointer, ref: Int32) {
             self.id = id
@@ -68,6 +70,11 @@ public final class LuaScheduler {
     private var ready: [Resumption] = []
     private var readyHead = 0
     private var coroutines: [OpaquePointer: Coroutine] = [:]
+    private var coroutinesByID: [Int: Coroutine] = [:]
+    /// Ids of task handles Lua has collected; their coroutines are dropped once finished, so that
+    /// a long run of spawned work (an iterator prefetching pages) holds only what is reachable.
+    /// Filled by the handles' __gc, which may run inside any allocation: acted on at safe points.
+    private var collectedHandles: [Int] = []
     private var nextCoroutineID = 0
     private var nextOperationID = 0
     private var operations: [Int: (coroutine: Coroutine, task: Task<Void, Never>)] = [:]
@@ -138,6 +145,7 @@ public final class LuaScheduler {
                 resume(next.coroutine, with: next.outcome)
                 // A failed main chunk ends the run at once; its spawned coroutines are dropped.
                 if main.status == .failed { return }
+                dropCollected()
             }
             ready.removeAll(keepingCapacity: true)
             readyHead = 0
@@ -244,6 +252,7 @@ public final class LuaScheduler {
             // Reported now, while it is fresh; a later wait() still raises it.
             if let error = coroutine.error { reportUnobservedError(error) }
         }
+        if coroutine.handleCollected && waiters.isEmpty { forget(coroutine) }
     }
 
     /// What `wait` returns for a stopped coroutine: copies of its results, or its error raised.
@@ -271,12 +280,34 @@ public final class LuaScheduler {
         }
     }
 
+    /// Drops the finished coroutines whose handles Lua has collected (nobody can wait for them).
+    private func dropCollected() {
+        guard !collectedHandles.isEmpty else { return }
+        let ids = collectedHandles
+        collectedHandles.removeAll()
+        for id in ids {
+            guard let coroutine = coroutinesByID[id] else { continue }
+            coroutine.handleCollected = true
+            if coroutine.status != .running { forget(coroutine) }
+        }
+    }
+
+    /// Removes a stopped coroutine and releases its thread.
+    private func forget(_ coroutine: Coroutine) {
+        coroutines[coroutine.thread] = nil
+        coroutinesByID[coroutine.id] = nil
+        _ = clshim_unref(state.L, coroutine.ref)
+    }
+
     /// Drops every coroutine and cancels every operation: the end of a run, or its abort.
     private func reset() {
         for (_, operation) in operations { operation.task.cancel() }
         operations.removeAll()
-        for coroutine in coroutines.values { _ = clshim_unref(state.L, coroutine.ref) }
+        let all = Array(coroutines.values)
         coroutines.removeAll()
+        coroutinesByID.removeAll()
+        collectedHandles.removeAll()
+        for coroutine in all { _ = clshim_unref(state.L, coroutine.ref) }
         ready.removeAll()
         readyHead = 0
         liveCount = 0
@@ -300,6 +331,7 @@ public final class LuaScheduler {
         nextCoroutineID += 1
         let coroutine = Coroutine(id: coroutines.isEmpty ? 0 : nextCoroutineID, thread: thread, ref: ref)
         coroutines[thread] = coroutine
+        coroutinesByID[coroutine.id] = coroutine
         liveCount += 1
         return coroutine
     }
@@ -368,7 +400,8 @@ public final class LuaScheduler {
         let stack = LuaStack(L)
         var block: UnsafeMutableRawPointer?
         // Creating one handle creates the registry's metatable; then fill it in.
-        try stack.check(clshim_newuserdata(L, 1, Self.handleMetatable, &block))
+        try stack.check(clshim_newuserdata(L, MemoryLayout<Int>.size, Self.handleMetatable, &block))
+        block?.storeBytes(of: -1, as: Int.self)
         defer { lua_settop(L, lua_gettop(L) - 1) }
         _ = lua_getmetatable(L, -1)
         defer { lua_settop(L, lua_gettop(L) - 1) }
@@ -378,6 +411,13 @@ public final class LuaScheduler {
         try stack.check(clshim_setfield(L, -2, "__index"))
         try stack.pushString("Task")
         try stack.check(clshim_setfield(L, -2, "__name"))
+        try stack.push(function: { [unowned self] arguments in
+            if let block = clshim_testudata(arguments.L, 1, Self.handleMetatable) {
+                self.collectedHandles.append(block.load(as: Int.self))
+            }
+            return .none
+        })
+        try stack.check(clshim_setfield(L, -2, "__gc"))
         return ["spawn": spawnFunction(), "wait": waitFunction(), "sleep": sleepFunction()]
     }
 
@@ -415,7 +455,7 @@ public final class LuaScheduler {
                 return .argumentError(1, "task handle expected, got \(arguments.typeName(1))")
             }
             let id = block.load(as: Int.self)
-            guard let target = self.coroutines.values.first(where: { $0.id == id }) else {
+            guard let target = self.coroutinesByID[id] else {
                 return .error("the task belongs to a run that has ended")
             }
             switch target.status {
