@@ -40,8 +40,7 @@ struct TicketArguments {
         guard case .table(let table) = value else {
             throw Problem(message: "table expected, got \(Self.typeName(value))")
         }
-        if let first = table.sequence.first {
-            _ = first
+        guard table.sequence.isEmpty else {
             throw Problem(message: "expected a table of named fields, got an array")
         }
         for key in table.fields.keys {

@@ -81,7 +81,7 @@ public struct LuaArguments {
     public func value(_ i: Int32) throws -> LuaValue { try LuaStack(L).value(at: i) }
 
     /// Every argument copied into Swift.
-    public func values() throws -> [LuaValue] { try (1...max(count, 1)).prefix(Int(count)).map { try value($0) } }
+    public func values() throws -> [LuaValue] { try stride(from: 1, through: count, by: 1).map { try value($0) } }
 }
 
 /// The box that keeps a Swift function alive while Lua holds it.

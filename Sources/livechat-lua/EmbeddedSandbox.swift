@@ -25,9 +25,7 @@ enum EmbeddedSandbox {
         let url = try result.value!.get()
         servers.append(server)
         FileHandle.standardError.write(Data("livechat-lua: sandbox running at \(url.absoluteString) (login \(configuration.login), \(sampleTickets) sample tickets)\n".utf8))
-        var settings = ConnectionSettings(apiURL: url.absoluteString, login: configuration.login, apiKey: configuration.apiKey)
-        settings.allowInsecureHTTP = false
-        return settings
+        return ConnectionSettings(apiURL: url.absoluteString, login: configuration.login, apiKey: configuration.apiKey)
     }
 
     /// Keeps the servers alive until the process ends.

@@ -17,7 +17,7 @@ final class Session {
 
     /// Prints every value above `base` as JSON, one document per value (for `--json`).
     func printValuesAsJSON(above base: Int32) throws {
-        for index in (base + 1)...max(base + 1, state.top) where index <= state.top {
+        for index in stride(from: base + 1, through: state.top, by: 1) {
             let value = try state.value(at: index)
             print(try JSONModule.text(of: value, pretty: true))
         }
