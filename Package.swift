@@ -1,6 +1,14 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// Start-up time. A concrete generic type such as `[String: LuaValue]` is by default looked up at
+// run time by its mangled name, and each lookup checks the key's `Hashable` conformance by
+// scanning every conformance record of this large binary (about half a millisecond each).
+// With direct metadata accessors the compiler passes the conformance itself.
+let directMetadata: [SwiftSetting] = [
+    .unsafeFlags(["-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors"])
+]
+
 let package = Package(
     name: "livechat-lua",
     platforms: [.macOS(.v14)],
@@ -36,7 +44,7 @@ let package = Package(
         // The only place where longjmp, yields and finalisers meet: all Lua API calls that can
         // raise go through here.
         .target(name: "CLuaShim", dependencies: ["CLua"]),
-        .target(name: "LuaHost", dependencies: ["CLuaShim"]),
+        .target(name: "LuaHost", dependencies: ["CLuaShim"], swiftSettings: directMetadata),
         .target(
             name: "LiveChat",
             dependencies: [
@@ -63,7 +71,8 @@ let package = Package(
                 "LuaHost", "LiveChat",
                 // The `csv` Lua module: quoted fields, embedded newlines, a BOM, other delimiters.
                 .product(name: "CSV", package: "CSV.swift"),
-            ]
+            ],
+            swiftSettings: directMetadata
         ),
         .executableTarget(
             name: "livechat-lua",
@@ -71,9 +80,19 @@ let package = Package(
                 "LuaHost", "LiveChatLua", "LiveChat", "LiveChatSandbox", "CEditLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            // Start-up time: lld packs the binary's ~130,000 relative relocations (RELR), so
-            // the dynamic loader touches far fewer pages before main.
-            linkerSettings: [.unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"])]
+            swiftSettings: directMetadata,
+            // Start-up time, the ratio scripts/bench-bridge measures:
+            // - a position-dependent executable: as a PIE, the loader first applied ~130,000
+            //   relative relocations (the Swift metadata's absolute pointers), writing to every
+            //   page that holds one; linked at a fixed address there are none (-1.6 ms);
+            // - the static standard library asks for every symbol to be exported, and the
+            //   runtime's start-up looks an address up in that table with a linear search, so
+            //   only what must be is exported (-1 ms).
+            // The shared libraries (liblua5.4 among them, so C modules load) are still mapped at
+            // random addresses.
+            linkerSettings: [.unsafeFlags([
+                "-use-ld=lld", "-Xclang-linker", "-no-pie", "-Xlinker", "--no-export-dynamic",
+            ])]
         ),
         // Benchmarks, run by scripts/bench-*.
         .executableTarget(name: "bench-bridge", dependencies: ["LuaHost"], path: "Benchmarks/BridgeBenchmark"),

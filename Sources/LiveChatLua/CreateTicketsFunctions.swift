@@ -164,7 +164,7 @@ final class CreateTicketsFunctions {
         var runService: String?
         if !options.bulk.dryRun {
             do {
-                let configuration = try module.settings(.init()).clientConfiguration()
+                let configuration = try module.requestSettings(.init()).clientConfiguration()
                 _ = try configuration.validatedBaseURL()
                 // One client for every worker: one connection pool, and one shared 429 pause.
                 client = LiveChatClient(configuration: configuration, onAttempt: BulkCreation.attemptObserver(window, attemptStats))

@@ -54,6 +54,27 @@ public final class LiveChatModule {
         baseSettings.overridden(by: configured).overridden(by: overrides)
     }
 
+    /// Asks a person for the API key of a login, when a request needs one and none is
+    /// configured; nil when they give none. The command line sets it when standard input is a
+    /// terminal (the key is read with echo off); scripts run from cron never wait on it.
+    public var askForAPIKey: ((_ login: String) -> String?)?
+    /// Keys given to `askForAPIKey`, by login: asked once, forgotten when the service refuses.
+    let enteredKeys = EnteredKeys()
+
+    /// The settings for a request: `settings(overrides)`, plus the key entered for the login
+    /// when none is configured (asking for it if need be).
+    func requestSettings(_ overrides: ConnectionSettings.Overrides) -> ConnectionSettings {
+        var settings = self.settings(overrides)
+        guard settings.apiKey?.isEmpty ?? true, let login = settings.login, !login.isEmpty else { return settings }
+        if let key = enteredKeys[login] {
+            settings.apiKey = key
+        } else if let ask = askForAPIKey, let key = ask(login), !key.isEmpty {
+            enteredKeys[login] = key
+            settings.apiKey = key
+        }
+        return settings
+    }
+
     // MARK: - Requests
 
     /// Runs one API request for a host function: the coroutine parks until it completes; the
@@ -63,8 +84,10 @@ public final class LiveChatModule {
         _ operation: @escaping @Sendable (LiveChatClient) async throws -> Result
     ) -> LuaReturn {
         let client: LiveChatClient
+        let settings = requestSettings(overrides)
+        let enteredKeys = self.enteredKeys
         do {
-            client = try clients.client(for: settings(overrides))
+            client = try clients.client(for: settings)
         } catch let error as LiveChatError {
             return immediate(args, ErrorObject.outcome(error))
         } catch {
@@ -75,6 +98,7 @@ public final class LiveChatModule {
                 let result = try await operation(client)
                 return .values([try LuaValue(encoding: result)])
             } catch let error as LiveChatError {
+                enteredKeys.forgetIfRefused(error, settings: settings)
                 return ErrorObject.outcome(error)
             } catch is CancellationError {
                 return ErrorObject.outcome(LiveChatError(kind: .cancelled, message: "the request was cancelled"))
@@ -203,6 +227,24 @@ public final class LiveChatModule {
         if let timeout = current.requestTimeout { table["timeout"] = .number(timeout) }
         if let retries = current.retries { table["retries"] = .integer(Int64(retries)) }
         return .value(.table(table))
+    }
+}
+
+/// API keys entered at the terminal, by login; read and written from any thread.
+final class EnteredKeys: @unchecked Sendable {
+    private let lock = NSLock()
+    private var keys: [String: String] = [:]
+
+    subscript(login: String) -> String? {
+        get { lock.withLock { keys[login] } }
+        set { lock.withLock { keys[login] = newValue } }
+    }
+
+    /// Forgets the key a request used when the service refused it, so the next request asks
+    /// again (a key entered since then stays).
+    func forgetIfRefused(_ error: LiveChatError, settings: ConnectionSettings) {
+        guard error.kind == .auth, let login = settings.login, let key = settings.apiKey else { return }
+        lock.withLock { if keys[login] == key { keys[login] = nil } }
     }
 }
 

@@ -113,7 +113,7 @@ struct BulkCommand: ParsableCommand {
         let state: LuaState
         do {
             state = try Interpreter.makeState(ignoreEnvironment: false)
-            try LiveChatModule.install(in: state, settings: try connectionSettings())
+            KeyPrompt.attach(to: try LiveChatModule.install(in: state, settings: try connectionSettings()))
         } catch {
             Interpreter.report(error)
             return 2

@@ -70,7 +70,7 @@ enum CallCommand {
         }
         do {
             let state = try Interpreter.makeState(ignoreEnvironment: false)
-            try LiveChatModule.install(in: state, settings: try Interpreter.connectionSettings(options))
+            KeyPrompt.attach(to: try LiveChatModule.install(in: state, settings: try Interpreter.connectionSettings(options)))
             let session = Session(state: state)
             try state.load(chunk, name: "=call")
             try state.push(.string(operation))

@@ -29,7 +29,7 @@ enum Interpreter {
         let state: LuaState
         do {
             state = try makeState(ignoreEnvironment: options.ignoreEnvironment, memoryLimit: options.maxMemory)
-            try LiveChatModule.install(in: state, settings: try connectionSettings(options))
+            KeyPrompt.attach(to: try LiveChatModule.install(in: state, settings: try connectionSettings(options)))
             try createArgTable(state, options: options)
         } catch {
             report(error)

@@ -41,15 +41,16 @@ final class PromptCancelTests: XCTestCase {
     }
 }
 
-/// A `livechat-lua serve` process whose every request takes 30 seconds.
+/// A `livechat-lua serve` process with 5 seeded tickets; by default every request takes 30
+/// seconds.
 struct SlowSandbox {
     let process: Process
     let url: String
 
-    static func start() throws -> SlowSandbox {
+    static func start(latencyMilliseconds: Int = 30_000) throws -> SlowSandbox {
         let process = Process()
         process.executableURL = BuiltBinary.url
-        process.arguments = ["serve", "--port", "0", "--latency-ms", "30000", "--seed-tickets", "5"]
+        process.arguments = ["serve", "--port", "0", "--latency-ms", String(latencyMilliseconds), "--seed-tickets", "5"]
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice

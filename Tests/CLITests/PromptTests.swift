@@ -120,6 +120,75 @@ final class PromptTests: XCTestCase {
         terminal.waitForScreen("the prompt working again") { Terminal.lines($0).contains("3") }
     }
 
+    func testCtrlCCancelsARequestSlowedByTheSandbox() throws {
+        let slow = try SlowSandbox.start()
+        defer { slow.stop() }
+        let terminal = try openTerminal(environment: [
+            "NO_COLOR": "1", "LIVECHAT_API_URL": slow.url,
+            "LIVECHAT_LOGIN": "agent@sandbox.livechat.local", "LIVECHAT_API_KEY": "sandbox-demo-key",
+        ])
+        terminal.type("io.write('wait', 'ing\\n'); page, err = livechat.listTickets{}; print('finished')", "Enter")
+        terminal.waitForScreen("the request in flight") { Terminal.lines($0).contains("waiting") }
+        let started = Date()
+        usleep(300_000)
+        terminal.type("C-c")
+        terminal.waitForScreen("the interruption") { $0.contains("interrupted!") && Terminal.lastLine($0) == ">" }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 10, "Ctrl-C did not wait for the 30 s request")
+        terminal.type("page == nil, 6 * 7", "Enter")
+        let screen = terminal.waitForScreen("the prompt working again") { Terminal.lines($0).contains("true\t42") || Terminal.lines($0).contains("true    42") }
+        XCTAssertFalse(Terminal.lines(screen).contains("finished"), screen)
+    }
+
+    func testTheAPIKeyIsAskedForWithEchoOffWhenNoneIsConfigured() throws {
+        let sandbox = try SlowSandbox.start(latencyMilliseconds: 0)
+        defer { sandbox.stop() }
+        // A login and a URL, but no key anywhere: not in the environment, nor in a config file
+        // (HOME is the test's own directory).
+        let terminal = try openTerminal(environment: [
+            "NO_COLOR": "1", "LIVECHAT_API_URL": sandbox.url, "LIVECHAT_LOGIN": "agent@sandbox.livechat.local",
+        ])
+        terminal.type("page = livechat.listTickets{}", "Enter")
+        terminal.waitForScreen("the key prompt") { Terminal.lastLine($0) == "API key for agent@sandbox.livechat.local (not shown):" }
+        terminal.type("wrong-key", "Enter")
+        terminal.waitForScreen("the prompt after a refused key") { Terminal.lastLine($0) == ">" }
+        terminal.type("page", "Enter")
+        terminal.waitForScreen("no page") { Terminal.lines($0).contains("nil") }
+
+        // The refused key was forgotten: the next request asks again.
+        terminal.type("page = livechat.listTickets{}", "Enter")
+        terminal.waitForScreen("the key prompt again") { Terminal.lastLine($0) == "API key for agent@sandbox.livechat.local (not shown):" }
+        terminal.type("sandbox-demo-key", "Enter")
+        terminal.waitForScreen("the prompt after the request") { Terminal.lastLine($0) == ">" }
+        terminal.type("page.total", "Enter")
+        terminal.waitForScreen("the ticket count") { Terminal.lines($0).contains("5") }
+
+        // Asked once: later requests use the entered key.
+        terminal.type("#livechat.listTickets{page = 1}.tickets", "Enter")
+        let screen = terminal.waitForScreen("the second page's count") { Terminal.lines($0).filter { $0 == "5" }.count == 2 }
+        XCTAssertFalse(screen.contains("sandbox-demo-key"), "the key was echoed:\n\(screen)")
+        XCTAssertFalse(screen.contains("wrong-key"), "the key was echoed:\n\(screen)")
+
+        terminal.type("C-d")
+        terminal.waitForScreen("the end of the session") { $0.contains("[exited 0]") }
+        let saved = try String(contentsOf: historyFile, encoding: .utf8)
+        XCTAssertFalse(saved.contains("sandbox-demo-key") || saved.contains("wrong-key"), "the key reached the history: \(saved)")
+        XCTAssertTrue(saved.contains("page.total\n"), saved)
+    }
+
+    func testWithoutATerminalAMissingKeyIsAnErrorAtOnce() throws {
+        let sandbox = try SlowSandbox.start(latencyMilliseconds: 0)
+        defer { sandbox.stop() }
+        let run = try BuiltBinary.run(
+            ["-e", "local page, err = livechat.listTickets{}; print(page, err.kind, err.message)"],
+            environment: [
+                "HOME": home.path, "XDG_CONFIG_HOME": home.path, "LIVECHAT_API_KEY": "",
+                "LIVECHAT_API_URL": sandbox.url, "LIVECHAT_LOGIN": "agent@sandbox.livechat.local",
+            ],
+            stdin: "")
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stdout.hasPrefix("nil\tauth\tno API key configured: set LIVECHAT_API_KEY"), run.stdout)
+    }
+
     func testCtrlDOnAnEmptyLineExitsWithStatusZero() throws {
         let terminal = try openTerminal()
         terminal.type("C-d")
