@@ -111,6 +111,7 @@ let package = Package(
             dependencies: [
                 "LiveChatSandbox",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),

@@ -119,8 +119,8 @@ struct TicketFilter: Sendable, Equatable {
             arguments += [source]
         }
         if let group {
-            conditions.append("EXISTS (SELECT 1 FROM ticketGroup WHERE ticketGroup.groupId = ? AND ticketGroup.ticketId = ticket.id)")
-            arguments += [group]
+            conditions.append("instr(groupKeys, ?) > 0")
+            arguments += [",\(group),"]
         }
         if let tag {
             conditions.append("EXISTS (SELECT 1 FROM ticketTag WHERE ticketTag.tag = ? AND ticketTag.ticketId = ticket.id)")

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import NIOCore
+import GRDB
 import XCTest
 @testable import LiveChatSandbox
 
@@ -156,4 +157,67 @@ final class StorageTests: XCTestCase {
             XCTFail("connect after stop must fail")
         } catch {}
     }
+
+    func testCreatesReachTheDatabaseFileInTheBackgroundWhileTheServerRuns() async throws {
+        let path = temporaryDatabase()
+        defer { removeDatabase(path) }
+        let sandbox = try await LiveSandbox.start { $0.databasePath = path }
+        var ids: [String] = []
+        for _ in 0..<20 { ids.append(try await sandbox.createTicket().string("id")!) }
+        // A copy of the database file alone (no WAL beside it) holds what was checkpointed.
+        let copy = temporaryDatabase()
+        defer { removeDatabase(copy) }
+        var found: [String] = []
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            removeDatabase(copy)
+            try FileManager.default.copyItem(atPath: path, toPath: copy)
+            // Until the first checkpoint even the schema is only in the WAL.
+            found = (try? await DatabaseQueue(path: copy).read { db in try String.fetchAll(db, sql: "SELECT id FROM ticket") }) ?? []
+            if found.count == ids.count { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        await sandbox.stop()
+        XCTAssertEqual(Set(found), Set(ids), "the database file, without its WAL, holds every ticket")
+    }
+
+    func testADatabaseOfTheFirstSchemaIsUpgradedWithItsGroups() async throws {
+        let path = temporaryDatabase()
+        defer { removeDatabase(path) }
+        // The schema as the first versions wrote it, with a ticket in groups 0 and 3 and one in 2.
+        let old = try DatabasePool(path: path)
+        try TicketStore.migrator.migrate(old, upTo: "covering listing index")
+        try await old.write { db in
+            for (id, groups) in [("OLD01", [0, 3]), ("OLD02", [2])] {
+                var ticket = Seeder.documentationSample
+                ticket.id = id
+                ticket.groups = groups
+                try db.execute(
+                    sql: """
+                        INSERT INTO ticket (id, status, requesterMailKey, assigneeKey, sourceType, modified,
+                            firstActivity, lastActivity, tagCount, searchText, document)
+                        VALUES (?, 'open', 'a@example.com', NULL, 'mail', ?, ?, ?, 0, '', ?)
+                        """,
+                    arguments: [id, ticket.modified, ticket.modified, ticket.modified, ticket.encoded()])
+                for group in groups {
+                    try db.execute(sql: "INSERT INTO ticketGroup (ticketId, groupId) VALUES (?, ?)", arguments: [id, group])
+                }
+            }
+        }
+        try old.close()
+
+        let sandbox = try await LiveSandbox.start { $0.databasePath = path }
+        let inGroup3 = try await sandbox.listAll("group=3")
+        let inGroup2 = try await sandbox.listAll("group=2")
+        let inGroup1 = try await sandbox.listAll("group=1")
+        let created = try await sandbox.createJSON(#"{"message": "Hi", "requester": {"mail": "b@example.com"}, "group": [3]}"#)
+        let afterCreate = try await sandbox.listAll("group=3")
+        await sandbox.stop()
+        XCTAssertEqual(inGroup3.ids, ["OLD01"])
+        XCTAssertEqual(inGroup2.ids, ["OLD02"])
+        XCTAssertEqual(inGroup1.total, 0)
+        XCTAssertEqual(created.status, 200)
+        XCTAssertEqual(Set(afterCreate.ids), ["OLD01", created.object["id"] as! String])
+    }
+
 }
