@@ -70,6 +70,17 @@ public final class LiveChatClient: Sendable {
         try await send(.POST, path: "/tickets", body: try encode(request))
     }
 
+    /// `POST /tickets`, for callers that need only the new ticket's id (a bulk run that hands no
+    /// ticket to a script): the answer's `id` is read, not the whole ticket.
+    public func createTicketID(_ request: CreateTicketRequest) async throws -> String {
+        let created: CreatedTicketID = try await send(.POST, path: "/tickets", body: try encode(request))
+        return created.id
+    }
+
+    private struct CreatedTicketID: Decodable {
+        var id: String
+    }
+
     /// `GET /tickets/{id}`: one ticket.
     public func ticket(id: String) async throws -> Ticket {
         try await send(.GET, path: try ticketPath(id))

@@ -37,7 +37,9 @@ struct BulkOutcome: Sendable {
 /// 5xx) leaves the row in doubt: before any new attempt, the API is searched for a ticket from
 /// that requester with that message since the attempt, and a new one is created only if none is
 /// found. Rows a previous run left in doubt are reconciled the same way before this run creates
-/// anything.
+/// anything; rows that fall in doubt during the run, after every other row is done. A search
+/// runs only while no other create is in flight, and a found ticket is claimed once: a ticket an
+/// identical row has just made (its answer not yet recorded) is never taken for another row's.
 final class BulkCreation: @unchecked Sendable {
     struct Options: Sendable {
         var concurrency = 8
@@ -67,6 +69,8 @@ final class BulkCreation: @unchecked Sendable {
     private let progress: BulkProgress
     private var task: Task<Void, Never>?
     private let collected = Collected()
+    /// Ticket ids that are some row's outcome (recorded by earlier runs, or settled in this one).
+    private let claims = Claims()
 
     /// `client` must be the run's own, and is shut down when the run ends.
     /// `window` is the one the client's attempt observer feeds (see `attemptObserver`).
@@ -77,6 +81,7 @@ final class BulkCreation: @unchecked Sendable {
         self.options = options
         self.window = window
         self.progress = BulkProgress(total: rows.count, enabled: options.progress, dryRun: options.dryRun)
+        for case .created(let id) in (journal?.loaded ?? [:]).values { _ = claims.claim(id) }
     }
 
     /// The signal an attempt gives the adaptive window: for the client's `onAttempt`.
@@ -172,13 +177,29 @@ final class BulkCreation: @unchecked Sendable {
             }
         }
         let work = WorkQueue(queue)
+        let inDoubt = InDoubtRows()
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<min(options.concurrency, max(queue.count, 1)) {
                 group.addTask {
                     while let (row, request) = work.next(), !Task.isCancelled {
-                        self.deliver(await self.create(row, request))
+                        switch await self.create(row, request, deferringDoubt: true) {
+                        case .settled(let outcome): self.deliver(outcome)
+                        case .inDoubt(let since): inDoubt.add(row, request, since: since)
+                        }
                     }
                 }
+            }
+        }
+        // Rows in doubt since this run's own attempt, now that nothing else is in flight: one at
+        // a time, each searched for before it is sent again.
+        for (row, request, since) in inDoubt.inRowOrder {
+            if Task.isCancelled {
+                deliver(BulkOutcome(row: row.number, key: row.key, status: .failed, error: LiveChatError(
+                    kind: .cancelled, message: "the run was cancelled; the outcome is unknown: rerun with the same journal to reconcile")))
+                continue
+            }
+            if case .settled(let outcome) = await create(row, request, inDoubtSince: since, deferringDoubt: false) {
+                deliver(outcome)
             }
         }
         // Rows never started (cancelled) get no outcome: they were not attempted.
@@ -208,11 +229,21 @@ final class BulkCreation: @unchecked Sendable {
         outcomes.push(kept)
     }
 
-    /// Creates one row, retrying what is safe to retry and reconciling what is in doubt.
-    private func create(_ row: BulkRow, _ request: CreateTicketRequest) async -> BulkOutcome {
-        guard let client else { return BulkOutcome(row: row.number, key: row.key, status: .failed) }
+    /// How a create ended: settled (created, found or failed), or in doubt (deferred).
+    enum CreateResult {
+        case settled(BulkOutcome)
+        /// The attempt's outcome is unknown; with `deferringDoubt` the row is left for later.
+        case inDoubt(since: Date)
+    }
+
+    /// Creates one row, retrying what is safe to retry and reconciling what is in doubt. With
+    /// `deferringDoubt`, an attempt whose outcome is unknown ends the call (the run settles the
+    /// row once no other create is in flight) instead of being searched for at once.
+    private func create(_ row: BulkRow, _ request: CreateTicketRequest, inDoubtSince doubt: Date? = nil,
+                        deferringDoubt: Bool) async -> CreateResult {
+        guard let client else { return .settled(BulkOutcome(row: row.number, key: row.key, status: .failed)) }
         let fingerprint = Self.fingerprint(request)
-        var inDoubtSince: Date?
+        var inDoubtSince: Date? = doubt
         var lastError = LiveChatError(kind: .cancelled, message: "the run was cancelled")
         for round in 1...options.maxRounds {
             if round > 1 {
@@ -221,11 +252,12 @@ final class BulkCreation: @unchecked Sendable {
             guard await window.acquire() else { break }
             defer { window.release() }
             if let since = inDoubtSince {
+                if deferringDoubt { return .inDoubt(since: since) }
                 switch await reconcile(row, request, since: since) {
-                case .found(let outcome): return outcome
+                case .found(let outcome): return .settled(outcome)
                 case .unknown(let outcome):
                     // The search failed: the row stays in doubt; search again next round.
-                    if round == options.maxRounds { return outcome }
+                    if round == options.maxRounds { return .settled(outcome) }
                     lastError = outcome.error ?? lastError
                     continue
                 case .absent: inDoubtSince = nil
@@ -236,18 +268,22 @@ final class BulkCreation: @unchecked Sendable {
                 try await journal?.record(.init(event: "attempt", key: row.key, row: row.number,
                                                 time: Timestamp.string(started), fingerprint: fingerprint))
             } catch {
-                return BulkOutcome(row: row.number, key: row.key, status: .failed,
-                                   error: LiveChatError(kind: .configuration, message: "\(error)"))
+                return .settled(BulkOutcome(row: row.number, key: row.key, status: .failed,
+                                            error: LiveChatError(kind: .configuration, message: "\(error)")))
             }
             do {
-                let ticket = try await client.createTicket(request)
-                return await settle(row, ticket: ticket, reconciled: false)
+                if options.keepTickets {
+                    let ticket = try await client.createTicket(request)
+                    return .settled(await settle(row, ticketID: ticket.id, ticket: ticket, reconciled: false))
+                }
+                let id = try await client.createTicketID(request)
+                return .settled(await settle(row, ticketID: id, ticket: nil, reconciled: false))
             } catch let error as LiveChatError {
                 lastError = error
                 if error.kind == .cancelled { break }
                 if Self.provesNothingWasCreated(error) {
                     if Self.worthRetrying(error) && round < options.maxRounds { continue }
-                    return await fail(row, error)
+                    return .settled(await fail(row, error))
                 }
                 // The ticket may exist: find out before trying again.
                 inDoubtSince = started
@@ -256,26 +292,28 @@ final class BulkCreation: @unchecked Sendable {
                 inDoubtSince = started
             }
         }
+        if let since = inDoubtSince, deferringDoubt, lastError.kind != .cancelled { return .inDoubt(since: since) }
         if inDoubtSince != nil || lastError.kind == .cancelled {
             var error = lastError
             error.message += "; the outcome is unknown: rerun with the same journal to reconcile"
-            return BulkOutcome(row: row.number, key: row.key, status: .failed, error: error)
+            return .settled(BulkOutcome(row: row.number, key: row.key, status: .failed, error: error))
         }
-        return await fail(row, lastError)
+        return .settled(await fail(row, lastError))
     }
 
     /// Records a created (or found) ticket, then reports it.
-    private func settle(_ row: BulkRow, ticket: Ticket, reconciled: Bool) async -> BulkOutcome {
+    private func settle(_ row: BulkRow, ticketID: String, ticket: Ticket?, reconciled: Bool) async -> BulkOutcome {
+        if !reconciled { _ = claims.claim(ticketID) }  // a new ticket: no row has it yet
         do {
             try await journal?.record(.init(event: "created", key: row.key, row: row.number, time: Timestamp.string(Date()),
-                                            ticket: ticket.id, via: reconciled ? "reconciled" : nil))
+                                            ticket: ticketID, via: reconciled ? "reconciled" : nil))
         } catch {
             // The ticket exists but the journal could not say so: the row stays in doubt there,
             // and a rerun finds the ticket by reconciliation.
-            return BulkOutcome(row: row.number, key: row.key, status: .failed, ticketID: ticket.id,
-                               error: LiveChatError(kind: .configuration, message: "ticket \(ticket.id) was created but \(error)"))
+            return BulkOutcome(row: row.number, key: row.key, status: .failed, ticketID: ticketID,
+                               error: LiveChatError(kind: .configuration, message: "ticket \(ticketID) was created but \(error)"))
         }
-        return BulkOutcome(row: row.number, key: row.key, status: .created, ticketID: ticket.id, ticket: ticket,
+        return BulkOutcome(row: row.number, key: row.key, status: .created, ticketID: ticketID, ticket: ticket,
                            reconciled: reconciled)
     }
 
@@ -334,8 +372,8 @@ final class BulkCreation: @unchecked Sendable {
                 query.page = page
                 let result = try await client.listTickets(query)
                 for ticket in result.tickets where Self.matches(ticket, request, since: since) {
-                    guard journal?.isClaimed(ticket.id) != true else { continue }
-                    return .found(await settle(row, ticket: ticket, reconciled: true))
+                    guard claims.claim(ticket.id) else { continue }  // another row's outcome
+                    return .found(await settle(row, ticketID: ticket.id, ticket: ticket, reconciled: true))
                 }
                 if page >= result.pages || result.tickets.isEmpty { return .absent }
                 page += 1
@@ -409,6 +447,31 @@ final class Collected: @unchecked Sendable {
 
     func add(_ outcome: BulkOutcome) { lock.withLock { outcomes.append(outcome) } }
     var all: [BulkOutcome] { lock.withLock { outcomes } }
+}
+
+/// Rows whose attempt's outcome is unknown, set aside by the workers.
+final class InDoubtRows: @unchecked Sendable {
+    private let lock = NSLock()
+    private var rows: [(row: BulkRow, request: CreateTicketRequest, since: Date)] = []
+
+    func add(_ row: BulkRow, _ request: CreateTicketRequest, since: Date) {
+        lock.withLock { rows.append((row, request, since)) }
+    }
+
+    var inRowOrder: [(row: BulkRow, request: CreateTicketRequest, since: Date)] {
+        lock.withLock { rows.sorted { $0.row.number < $1.row.number } }
+    }
+}
+
+/// The ticket ids that are some row's outcome: a ticket is claimed by one row only.
+final class Claims: @unchecked Sendable {
+    private let lock = NSLock()
+    private var ids: Set<String> = []
+
+    /// Claims `id`; false when a row already has it.
+    func claim(_ id: String) -> Bool {
+        lock.withLock { ids.insert(id).inserted }
+    }
 }
 
 /// Outcomes on their way to the Lua side, which takes them in batches.

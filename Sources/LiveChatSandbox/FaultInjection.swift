@@ -13,19 +13,24 @@ public struct FaultInjection: Sendable, Equatable {
     public var latencyMilliseconds: Int = 0
     /// The share of requests, 0...1, whose connection is closed without an answer, before acting.
     public var dropRate: Double = 0
+    /// The share of writes (creates, tag updates), 0...1, whose answer is lost: the change is
+    /// made and committed, then the connection is closed without an answer. A client cannot tell
+    /// this from a drop; only looking can.
+    public var lostAnswerRate: Double = 0
 
     /// No faults at all.
     public static let none = FaultInjection()
 
     public init(
         failureRate: Double = 0, failureStatus: Int = 503, rateLimit: Double? = nil,
-        latencyMilliseconds: Int = 0, dropRate: Double = 0
+        latencyMilliseconds: Int = 0, dropRate: Double = 0, lostAnswerRate: Double = 0
     ) {
         self.failureRate = failureRate
         self.failureStatus = failureStatus
         self.rateLimit = rateLimit
         self.latencyMilliseconds = latencyMilliseconds
         self.dropRate = dropRate
+        self.lostAnswerRate = lostAnswerRate
     }
 
     /// The problems with these settings, empty when they are usable.
@@ -36,11 +41,12 @@ public struct FaultInjection: Sendable, Equatable {
         if let rateLimit, !(rateLimit > 0) { problems.append("rate limit must be a positive number of requests per second") }
         if latencyMilliseconds < 0 { problems.append("latency must not be negative") }
         if !(0...1).contains(dropRate) { problems.append("drop rate must be between 0 and 1") }
+        if !(0...1).contains(lostAnswerRate) { problems.append("lost answer rate must be between 0 and 1") }
         return problems
     }
 
     var isActive: Bool {
-        failureRate > 0 || rateLimit != nil || latencyMilliseconds > 0 || dropRate > 0
+        failureRate > 0 || rateLimit != nil || latencyMilliseconds > 0 || dropRate > 0 || lostAnswerRate > 0
     }
 }
 
@@ -61,6 +67,8 @@ enum FaultDecision: Equatable {
 final class FaultInjector: Sendable {
     let faults: FaultInjection
     private let state: Locked<State>
+    /// Its own sequence, so that lost answers leave the other decisions' sequence as it was.
+    private let lostAnswers: Locked<SeededRandom>
 
     private struct State {
         var random: SeededRandom
@@ -72,6 +80,13 @@ final class FaultInjector: Sendable {
         self.faults = faults
         let capacity = max(1, faults.rateLimit ?? 1)
         state = Locked(State(random: SeededRandom(seed: seed ^ 0xFA17), tokens: capacity, lastRefill: .now))
+        lostAnswers = Locked(SeededRandom(seed: seed ^ 0x1057))
+    }
+
+    /// Whether the answer to a write that was just made is to be lost.
+    func losesAnswer() -> Bool {
+        guard faults.lostAnswerRate > 0 else { return false }
+        return lostAnswers.withLock { $0.nextUnit() } < faults.lostAnswerRate
     }
 
     /// The decision for the next request. Every call draws the same number of values, so the

@@ -79,14 +79,16 @@ struct SandboxResponder: HTTPResponder {
         do {
             switch route {
             case .list: return try await list(request)
-            case .create: return try await create(request)
+            case .create: return try await loseAnswerMaybe(create(request), context: context)
             case .ticket(let id): return try await ticket(id)
-            case .tags(let id): return try await updateTags(id, request)
+            case .tags(let id): return try await loseAnswerMaybe(updateTags(id, request), context: context)
             }
         } catch let error as RequestBodyError {
             return error.response
         } catch let error as HTTPParserError {
             throw error  // a broken HTTP stream: Hummingbird answers 400 and closes the connection
+        } catch let error as DroppedConnection {
+            throw error  // a lost answer: nothing more is said
         } catch {
             return APIResponse.error(.internalServerError, "internal error: \(error)")
         }
@@ -183,6 +185,13 @@ struct SandboxResponder: HTTPResponder {
             let status = HTTPResponse.Status(code: status)
             return APIResponse.error(status, "injected failure: \(status.code) \(status.reasonPhrase)")
         }
+    }
+
+    /// The lost-answer fault: a write that succeeded is not answered (the connection closes).
+    private func loseAnswerMaybe(_ response: Response, context: Context) async throws -> Response {
+        guard response.status == .ok, let faults, faults.losesAnswer() else { return response }
+        try? await context.channel.close()
+        throw DroppedConnection()
     }
 
     private func notFound(_ request: Request) -> Response {

@@ -53,6 +53,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The share of API requests, 0 to 1, whose connection is closed without an answer.")
     var dropRate: Double = 0
 
+    @Option(help: "The share of creates and tag updates, 0 to 1, made and then not answered (the connection closes).")
+    var lostAnswerRate: Double = 0
+
     @Option(help: "The largest request body accepted, in bytes; larger ones get 413.")
     var bodyLimit = 1 << 20
 
@@ -87,7 +90,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     private var faults: FaultInjection {
         FaultInjection(failureRate: failRate, failureStatus: failStatus, rateLimit: rateLimit,
-                       latencyMilliseconds: latencyMs, dropRate: dropRate)
+                       latencyMilliseconds: latencyMs, dropRate: dropRate,
+                       lostAnswerRate: lostAnswerRate)
     }
 
     /// The server's configuration from the flags, then the environment, then the defaults.

@@ -52,4 +52,42 @@ final class BulkFaultTests: XCTestCase {
         XCTAssertGreaterThan(attempts, rows, "dropped connections made some rows try again")
         print("fault run: \(rows) rows, \(attempts) journaled attempts, \(String(format: "%.1f", Date().timeIntervalSince(started)))s")
     }
+
+    /// Answers lost after the ticket was made leave rows in doubt; identical rows (same requester,
+    /// subject and message) in doubt at once must each end with a ticket of their own, found by
+    /// searching, and none created twice.
+    func testIdenticalRowsWhoseAnswersWereLostEachGetTheirOwnTicket() throws {
+        let copies = 5, contents = 40, rows = copies * contents
+        let harness = try BulkHarness(faults: FaultInjection(lostAnswerRate: 0.3))
+        defer { harness.stop() }
+        var table: [LuaValue] = []
+        for i in 1...rows {
+            let content = (i - 1) % contents
+            var row = LuaTable()
+            row["id"] = .string("same-\(i)")
+            row["message"] = .string("Same request \(content): please call me back")
+            row["requesterEmail"] = .string("twin\(content)@example.com")
+            row["subject"] = .string("Call back \(content)")
+            table.append(.table(row))
+        }
+        let journal = harness.path("lost.journal"), results = harness.path("lost.results.jsonl")
+        let out = try harness.run("""
+            local rows, journal, results = ...
+            local s = livechat.createTickets(rows, { concurrency = 32, journal = journal, results = results,
+              key = "id", progress = false })
+            return s.created, s.skipped, s.failed
+            """, .table(LuaTable(sequence: table)), .string(journal), .string(results))
+        XCTAssertEqual(out, [.integer(Int64(rows)), 0, 0])
+        XCTAssertEqual(try harness.ticketCount, rows, "exactly one ticket per row")
+        var ids = Set<String>()
+        for line in try String(contentsOfFile: results, encoding: .utf8).split(separator: "\n") {
+            let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            ids.insert(try XCTUnwrap(object["ticketId"] as? String))
+        }
+        XCTAssertEqual(ids.count, rows, "no ticket is the outcome of two rows")
+        let journalText = try String(contentsOfFile: journal, encoding: .utf8)
+        XCTAssertGreaterThan(journalText.components(separatedBy: #""via":"reconciled""#).count - 1, copies,
+                             "lost answers were found by searching")
+    }
+
 }
