@@ -26,32 +26,32 @@ struct NewTicket: Sendable, Equatable {
 
         // Kept as sent; only its emptiness is judged after trimming.
         let message = text(["message"]) ?? ""
-        if message.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty && !problems.contains(where: { $0.hasPrefix("message ") }) {
+        if message.trimmed(newlines: true).isEmpty && !problems.contains(where: { $0.hasPrefix("message ") }) {
             problems.append("message is required")
         }
 
-        let mail = text(["requester", "mail"])?.trimmingCharacters(in: .whitespaces) ?? ""
+        let mail = text(["requester", "mail"])?.trimmed(newlines: false) ?? ""
         if mail.isEmpty {
             if !problems.contains(where: { $0.hasPrefix("requester[mail] ") }) { problems.append("requester[mail] is required") }
         } else if !isEmailAddress(mail) {
             problems.append("requester[mail] must be an e-mail address")
         }
 
-        let name = text(["requester", "name"])?.trimmingCharacters(in: .whitespaces) ?? ""
-        let subject = text(["subject"])?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let name = text(["requester", "name"])?.trimmed(newlines: false) ?? ""
+        let subject = text(["subject"])?.trimmed(newlines: true)
 
-        let sourceType = text(["source", "type"])?.trimmingCharacters(in: .whitespaces) ?? "lc2"
+        let sourceType = text(["source", "type"])?.trimmed(newlines: false) ?? "lc2"
         if !TicketSource.creatableTypes.contains(sourceType) {
             problems.append("source[type] must be one of \(TicketSource.creatableTypes.joined(separator: ", "))")
         }
         let sourceURL = text(["source", "url"])
 
-        let assignee = text(["assignee", "id"])?.trimmingCharacters(in: .whitespaces)
+        let assignee = text(["assignee", "id"])?.trimmed(newlines: false)
 
         var groups = [0]
         do {
             if let values = try fields.strings("group", expected: "an array of integers") {
-                let parsed = values.map { Int($0.trimmingCharacters(in: .whitespaces)) }
+                let parsed = values.map { Int($0.trimmed(newlines: false)) }
                 if parsed.contains(where: { $0 == nil || $0! < 0 }) {
                     problems.append("group must be an array of integers")
                 } else if !parsed.isEmpty {
@@ -106,7 +106,7 @@ enum TagList {
     static func validate(_ fields: RequestFields) -> Result<[String], ValidationFailure> {
         do {
             let tags = try fields.strings("tag", expected: "an array of strings") ?? []
-            let trimmed = tags.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+            let trimmed = tags.map { $0.trimmed(newlines: true) }.filter { !$0.isEmpty }
             return .success(deduplicated(trimmed))
         } catch let error as FieldTypeError {
             return .failure(ValidationFailure(messages: [error.message]))
@@ -125,4 +125,28 @@ struct ValidationFailure: Error, Equatable {
 func deduplicated<T: Hashable>(_ items: [T]) -> [T] {
     var seen = Set<T>()
     return items.filter { seen.insert($0).inserted }
+}
+
+extension StringProtocol {
+    /// What `trimmingCharacters(in: .whitespaces)` (or `.whitespacesAndNewlines`) gives, without
+    /// Foundation's string bridging: a create trims each of its fields, and most have nothing
+    /// to trim.
+    func trimmed(newlines: Bool) -> String {
+        func isSpace(_ scalar: Unicode.Scalar) -> Bool {
+            switch scalar {
+            case " ", "\t": return true
+            case "\n", "\r", "\u{0B}", "\u{0C}", "\u{85}", "\u{2028}", "\u{2029}": return newlines
+            default: return scalar.value > 0x7F && scalar.properties.generalCategory == .spaceSeparator
+            }
+        }
+        let scalars = unicodeScalars
+        guard let first = scalars.first, let last = scalars.last else { return "" }
+        if !isSpace(first) && !isSpace(last) { return String(self) }
+        guard let start = scalars.firstIndex(where: { !isSpace($0) }), let end = scalars.lastIndex(where: { !isSpace($0) }) else {
+            return ""
+        }
+        var kept = String.UnicodeScalarView()
+        kept.append(contentsOf: scalars[start...end])
+        return String(kept)
+    }
 }

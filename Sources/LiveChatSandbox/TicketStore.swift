@@ -258,9 +258,18 @@ struct StoredTicket: Sendable {
 enum TicketID {
     static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 
+    /// A fresh random id: five characters from one draw of the system generator (one
+    /// `getrandom` call, where drawing each character would make five).
     static func random() -> String {
         var generator = SystemRandomNumberGenerator()
-        return random(using: &generator)
+        var draw = generator.next(upperBound: 36 * 36 * 36 * 36 * 36 as UInt64)
+        var characters = [Character]()
+        characters.reserveCapacity(5)
+        for _ in 0..<5 {
+            characters.append(alphabet[Int(draw % 36)])
+            draw /= 36
+        }
+        return String(characters)
     }
 
     static func random<G: RandomNumberGenerator>(using generator: inout G) -> String {
