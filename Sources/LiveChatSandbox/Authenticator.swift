@@ -47,13 +47,13 @@ struct Authenticator: Sendable {
     }
 
     private func verify(_ authorization: String?) -> Refusal? {
-        guard let authorization = authorization?.trimmingCharacters(in: .whitespaces), !authorization.isEmpty else {
+        guard let authorization = authorization?.trimmed(newlines: false), !authorization.isEmpty else {
             return .missing
         }
         let parts = authorization.split(separator: " ", maxSplits: 1)
         guard parts.count == 2 else { return .malformed }
         let scheme = parts[0].lowercased()
-        let credentials = parts[1].trimmingCharacters(in: .whitespaces)
+        let credentials = parts[1].trimmed(newlines: false)
         switch scheme {
         case "basic":
             guard let (user, password) = Self.basicCredentials(credentials) else { return .malformed }
@@ -71,7 +71,7 @@ struct Authenticator: Sendable {
     /// since the official docs' curl samples send them unencoded (a base64 text never holds `:` or `@`).
     static func basicCredentials(_ text: String) -> (String, String)? {
         let decoded: String
-        if text.contains(":") {
+        if text.utf8.contains(UInt8(ascii: ":")) {
             decoded = text
         } else {
             var base64 = text

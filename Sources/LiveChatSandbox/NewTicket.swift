@@ -96,7 +96,9 @@ struct NewTicket: Sendable, Equatable {
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, !text.contains(where: \.isWhitespace) else { return false }
         let domain = parts[1]
-        return domain.contains(".") && !domain.hasPrefix(".") && !domain.hasSuffix(".") && !domain.contains("..")
+        let dot = UInt8(ascii: ".")
+        return domain.utf8.contains(dot) && domain.utf8.first != dot && domain.utf8.last != dot
+            && !zip(domain.utf8, domain.utf8.dropFirst()).contains { $0 == dot && $1 == dot }
     }
 }
 
@@ -125,28 +127,4 @@ struct ValidationFailure: Error, Equatable {
 func deduplicated<T: Hashable>(_ items: [T]) -> [T] {
     var seen = Set<T>()
     return items.filter { seen.insert($0).inserted }
-}
-
-extension StringProtocol {
-    /// What `trimmingCharacters(in: .whitespaces)` (or `.whitespacesAndNewlines`) gives, without
-    /// Foundation's string bridging: a create trims each of its fields, and most have nothing
-    /// to trim.
-    func trimmed(newlines: Bool) -> String {
-        func isSpace(_ scalar: Unicode.Scalar) -> Bool {
-            switch scalar {
-            case " ", "\t": return true
-            case "\n", "\r", "\u{0B}", "\u{0C}", "\u{85}", "\u{2028}", "\u{2029}": return newlines
-            default: return scalar.value > 0x7F && scalar.properties.generalCategory == .spaceSeparator
-            }
-        }
-        let scalars = unicodeScalars
-        guard let first = scalars.first, let last = scalars.last else { return "" }
-        if !isSpace(first) && !isSpace(last) { return String(self) }
-        guard let start = scalars.firstIndex(where: { !isSpace($0) }), let end = scalars.lastIndex(where: { !isSpace($0) }) else {
-            return ""
-        }
-        var kept = String.UnicodeScalarView()
-        kept.append(contentsOf: scalars[start...end])
-        return String(kept)
-    }
 }

@@ -132,11 +132,11 @@ struct MediaType: Equatable {
 
     init(_ header: String) {
         let parts = header.split(separator: ";")
-        essence = parts.first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        essence = parts.first.map { $0.trimmed(newlines: false).lowercased() } ?? ""
         charset = nil
         for parameter in parts.dropFirst() {
             let pair = parameter.split(separator: "=", maxSplits: 1)
-            guard pair.count == 2, pair[0].trimmingCharacters(in: .whitespaces).lowercased() == "charset" else { continue }
+            guard pair.count == 2, pair[0].trimmed(newlines: false).lowercased() == "charset" else { continue }
             charset = pair[1].trimmingCharacters(in: .whitespaces)
                 .trimmingCharacters(in: CharacterSet(charactersIn: "\"")).lowercased()
         }

@@ -67,7 +67,7 @@ struct SandboxResponder: HTTPResponder {
         }
 
         if let refusal = try await injectFault(context: context) { return refusal }
-        if let version = request.headers[.xAPIVersion]?.trimmingCharacters(in: .whitespaces), version != "2" {
+        if let version = request.headers[.xAPIVersion]?.trimmed(newlines: false), version != "2" {
             return APIResponse.error(.badRequest, "unsupported API version: \(version)")
         }
         if let refusal = authenticator.check(request.headers[.authorization]) {
