@@ -48,6 +48,29 @@ final class LuaCompatibilityTests: XCTestCase {
         let run = try BuiltBinary.run(["-l", "m=mod", "-e", "print(m.hi(), mod)"], environment: ["LUA_PATH": "./?.lua"], currentDirectory: directory)
         XCTAssertEqual(run.stdout, "hi from mod\tnil\n", run.stderr)
     }
+    /// A C module (as LuaRocks builds them: no link to liblua, its Lua API symbols resolved when
+    /// it is loaded) is required through LUA_CPATH as the reference interpreter does.
+    func testCModuleFromLuaCPathIsRequired() throws {
+        try """
+            #include <lua.h>
+            #include <lauxlib.h>
+            static int twice(lua_State *L) { lua_pushinteger(L, 2 * luaL_checkinteger(L, 1)); return 1; }
+            int luaopen_cmod(lua_State *L) {
+                luaL_Reg functions[] = {{"twice", twice}, {NULL, NULL}};
+                luaL_newlib(L, functions);
+                return 1;
+            }
+            """.write(to: directory.appendingPathComponent("cmod.c"), atomically: true, encoding: .utf8)
+        let compiler = try BuiltBinary.run(
+            ["clang", "-shared", "-fPIC", "-I/usr/include/lua5.4", "-o", "cmod.so", "cmod.c"],
+            executable: URL(fileURLWithPath: "/usr/bin/env"), currentDirectory: directory)
+        XCTAssertEqual(compiler.status, 0, compiler.stderr)
+        try assertSameAsLua(["-e", "print(require('cmod').twice(21))"], environment: ["LUA_CPATH": "./?.so"])
+        let ours = try BuiltBinary.run(["-e", "print(require('cmod').twice(21))"], environment: ["LUA_CPATH": "./?.so"],
+                                       currentDirectory: directory)
+        XCTAssertEqual(ours.stdout, "42\n", ours.stderr)
+    }
+
     func testLuaPathIsHonoured() throws { try assertSameAsLua(["-e", "print(require('mod').hi())"], environment: ["LUA_PATH": "./?.lua"]) }
     func testIgnoreEnvironmentOption() throws {
         let environment = ["LUA_PATH": "./custom/?.lua", "LUA_INIT": "print('init')"]
