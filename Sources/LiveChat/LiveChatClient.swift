@@ -48,6 +48,9 @@ public final class LiveChatClient: Sendable {
         // A failed connect must surface at once, so that `RetryPolicy` alone decides about retries
         // and knows the request never left (safe to repeat even for a create).
         httpConfiguration.connectionPool.retryConnectionEstablishment = false
+        // AHC keeps 8 connections per host by default: calls beyond them would wait in its
+        // queue whatever concurrency the caller asked for.
+        httpConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = configuration.maxConnections
         self.http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: httpConfiguration)
 
         if case .success(let base) = baseURL, base.lowercased().hasPrefix("http:"),

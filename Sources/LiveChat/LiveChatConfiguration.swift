@@ -21,12 +21,15 @@ public struct LiveChatConfiguration: Sendable, Hashable {
     public var retryPolicy: RetryPolicy
     /// The largest response body accepted; a larger one fails with a `protocol` error.
     public var maxResponseBytes: Int
+    /// The most connections open to the API at once; calls beyond it wait for a free one. Set
+    /// it to at least the number of calls a caller makes at once, or they queue in the client.
+    public var maxConnections: Int
 
     public init(
         apiURL: String = LiveChatConfiguration.defaultAPIURL, login: String, apiKey: String,
         allowInsecureHTTP: Bool = false, connectTimeout: Duration = .seconds(10),
         requestTimeout: Duration = .seconds(30), retryPolicy: RetryPolicy = .default,
-        maxResponseBytes: Int = 8 * 1024 * 1024
+        maxResponseBytes: Int = 8 * 1024 * 1024, maxConnections: Int = 32
     ) {
         self.apiURL = apiURL
         self.login = login
@@ -36,6 +39,7 @@ public struct LiveChatConfiguration: Sendable, Hashable {
         self.requestTimeout = requestTimeout
         self.retryPolicy = retryPolicy
         self.maxResponseBytes = maxResponseBytes
+        self.maxConnections = max(1, maxConnections)
     }
 
     /// Checks the URL and the transport rule; returns the base URL without a trailing slash.
@@ -96,7 +100,7 @@ extension LiveChatConfiguration: CustomStringConvertible, CustomDebugStringConve
             "apiURL": apiURL, "login": login, "apiKey": Self.maskedKey,
             "allowInsecureHTTP": allowInsecureHTTP, "connectTimeout": connectTimeout,
             "requestTimeout": requestTimeout, "retryPolicy": retryPolicy,
-            "maxResponseBytes": maxResponseBytes,
+            "maxResponseBytes": maxResponseBytes, "maxConnections": maxConnections,
         ], displayStyle: .struct)
     }
 

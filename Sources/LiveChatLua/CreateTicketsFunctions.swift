@@ -164,7 +164,9 @@ final class CreateTicketsFunctions {
         var runService: String?
         if !options.bulk.dryRun {
             do {
-                let configuration = try module.requestSettings(.init()).clientConfiguration()
+                var configuration = try module.requestSettings(.init()).clientConfiguration()
+                // A connection for every worker, so that the concurrency asked for is what is sent.
+                configuration.maxConnections = max(configuration.maxConnections, options.bulk.concurrency)
                 _ = try configuration.validatedBaseURL()
                 // One client for every worker: one connection pool, and one shared 429 pause.
                 client = LiveChatClient(configuration: configuration, onAttempt: BulkCreation.attemptObserver(window, attemptStats))
