@@ -194,7 +194,8 @@ final class Journal: @unchecked Sendable {
             }
             written += n
         }
-        guard fsync(descriptor) == 0 else {
+        // fdatasync: the appended bytes and the new length, without the timestamps fsync adds.
+        guard fdatasync(descriptor) == 0 else {
             return Problem(description: "cannot sync the journal \(path): \(String(cString: strerror(errno)))")
         }
         return nil

@@ -105,7 +105,7 @@ struct TicketArguments {
     /// A required, non-blank string field.
     func requiredString(_ name: String) throws(Problem) -> String {
         guard let text = try string(name) else { throw Problem(message: "field '\(name)' expected string, got nil") }
-        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+        guard text.contains(where: { !$0.isWhitespace }) else {
             throw Problem(message: "field '\(name)' must not be empty")
         }
         return text

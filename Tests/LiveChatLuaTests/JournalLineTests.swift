@@ -1,4 +1,5 @@
 import Foundation
+import LiveChat
 import XCTest
 @testable import LiveChatLua
 
@@ -31,5 +32,27 @@ final class JournalLineTests: XCTestCase {
         XCTAssertEqual(Timestamp.string(Date(timeIntervalSince1970: 1_764_446_405.0071)), "2025-11-29T20:00:05.007Z")
         XCTAssertEqual(Timestamp.day(Date(timeIntervalSince1970: 1_764_446_405)), "2025-11-29")
         XCTAssertEqual(Timestamp.parse("2025-11-29T20:00:05.007Z").map { Int(($0.timeIntervalSince1970 * 1000).rounded()) }, 1_764_446_405_007)
+    }
+}
+
+/// The results file's CSV, written by hand, reads back field for field through the CSV library.
+final class BulkResultsCSVTests: XCTestCase {
+    func testTrickyFieldsReadBackUnchanged() throws {
+        let outcomes = [
+            BulkOutcome(row: 2, key: "plain", status: .created, ticketID: "AB12C"),
+            BulkOutcome(row: 1, key: "comma, \"quoted\"", status: .failed,
+                        error: LiveChatError(kind: .validation, status: 422, message: "line one\nline two, with \"quotes\"\r\nend")),
+            BulkOutcome(row: 3, key: "ünïcödé", status: .skipped, ticketID: "ZZ999", reconciled: true),
+        ]
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("results-\(UUID()).csv").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try BulkResults.write(outcomes, rowCount: 3, to: path)
+        let (rows, header) = try CSVModule.rows(at: path, CSVModule.Options())
+        XCTAssertEqual(header, BulkResults.columns)
+        XCTAssertEqual(rows, [
+            ["1", "comma, \"quoted\"", "failed", "", "", "validation", "422", "line one\nline two, with \"quotes\"\r\nend"],
+            ["2", "plain", "created", "AB12C", "", "", "", ""],
+            ["3", "ünïcödé", "skipped", "ZZ999", "true", "", "", ""],
+        ])
     }
 }
