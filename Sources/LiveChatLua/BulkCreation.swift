@@ -71,6 +71,9 @@ final class BulkCreation: @unchecked Sendable {
     private let collected = Collected()
     /// Ticket ids that are some row's outcome (recorded by earlier runs, or settled in this one).
     private let claims = Claims()
+    /// Created rows whose `created` event is being synced: a worker goes on to its next row
+    /// (whose `attempt` event shares that fsync) and the outcome is reported once it is on disk.
+    private let reporting = PendingReports()
 
     /// `client` must be the run's own, and is shut down when the run ends.
     /// `window` is the one the client's attempt observer feeds (see `attemptObserver`).
@@ -185,11 +188,13 @@ final class BulkCreation: @unchecked Sendable {
                         switch await self.create(row, request, deferringDoubt: true) {
                         case .settled(let outcome): self.deliver(outcome)
                         case .inDoubt(let since): inDoubt.add(row, request, since: since)
+                        case .reporting: break
                         }
                     }
                 }
             }
         }
+        await reporting.waitForAll()
         // Rows in doubt since this run's own attempt, now that nothing else is in flight: one at
         // a time, each searched for before it is sent again.
         for (row, request, since) in inDoubt.inRowOrder {
@@ -202,6 +207,7 @@ final class BulkCreation: @unchecked Sendable {
                 deliver(outcome)
             }
         }
+        await reporting.waitForAll()
         // Rows never started (cancelled) get no outcome: they were not attempted.
         finishRun()
     }
@@ -232,6 +238,8 @@ final class BulkCreation: @unchecked Sendable {
     /// How a create ended: settled (created, found or failed), or in doubt (deferred).
     enum CreateResult {
         case settled(BulkOutcome)
+        /// Created; the outcome is reported once its journal event is synced.
+        case reporting
         /// The attempt's outcome is unknown; with `deferringDoubt` the row is left for later.
         case inDoubt(since: Date)
     }
@@ -277,6 +285,14 @@ final class BulkCreation: @unchecked Sendable {
                     return .settled(await settle(row, ticketID: ticket.id, ticket: ticket, reconciled: false))
                 }
                 let id = try await client.createTicketID(request)
+                if deferringDoubt {
+                    // The ticket exists whatever happens now: an unsynced `created` event only
+                    // leaves the row in doubt for a rerun, which finds the ticket. So the worker
+                    // need not wait for the sync; the outcome is not reported before it.
+                    _ = claims.claim(id)  // now, before any search can see the ticket
+                    reporting.start { await self.deliver(self.settle(row, ticketID: id, ticket: nil, reconciled: false)) }
+                    return .reporting
+                }
                 return .settled(await settle(row, ticketID: id, ticket: nil, reconciled: false))
             } catch let error as LiveChatError {
                 lastError = error
@@ -447,6 +463,39 @@ final class Collected: @unchecked Sendable {
 
     func add(_ outcome: BulkOutcome) { lock.withLock { outcomes.append(outcome) } }
     var all: [BulkOutcome] { lock.withLock { outcomes } }
+}
+
+/// Work started by the workers that the run waits for before it ends.
+final class PendingReports: @unchecked Sendable {
+    private let lock = NSLock()
+    private var running = 0
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func start(_ work: @escaping @Sendable () async -> Void) {
+        lock.withLock { running += 1 }
+        Task {
+            await work()
+            let done: [CheckedContinuation<Void, Never>] = self.lock.withLock {
+                self.running -= 1
+                guard self.running == 0 else { return [] }
+                defer { self.waiters.removeAll() }
+                return self.waiters
+            }
+            for waiter in done { waiter.resume() }
+        }
+    }
+
+    /// Returns once no work is running.
+    func waitForAll() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now: Bool = lock.withLock {
+                if running == 0 { return true }
+                waiters.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
 }
 
 /// Rows whose attempt's outcome is unknown, set aside by the workers.
