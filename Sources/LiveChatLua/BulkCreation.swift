@@ -68,12 +68,9 @@ final class BulkCreation: @unchecked Sendable {
     private let window: AdaptiveConcurrency
     private let progress: BulkProgress
     private var task: Task<Void, Never>?
-    private let collected = Collected()
+    private let collected = Collected<BulkOutcome>()
     /// Ticket ids that are some row's outcome (recorded by earlier runs, or settled in this one).
     private let claims = Claims()
-    /// Created rows whose `created` event is being synced: a worker goes on to its next row
-    /// (whose `attempt` event shares that fsync) and the outcome is reported once it is on disk.
-    private let reporting = PendingReports()
 
     /// `client` must be the run's own, and is shut down when the run ends.
     /// `window` is the one the client's attempt observer feeds (see `attemptObserver`).
@@ -180,24 +177,30 @@ final class BulkCreation: @unchecked Sendable {
             }
         }
         let work = WorkQueue(queue)
-        let inDoubt = InDoubtRows()
+        let inDoubt = Collected<(row: BulkRow, request: CreateTicketRequest, since: Date)>()
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<min(options.concurrency, max(queue.count, 1)) {
                 group.addTask {
+                    // A created row's outcome is reported once its `created` event is synced;
+                    // meanwhile the worker goes on (its next `attempt` can share that fsync),
+                    // but never more than one row ahead.
+                    var reporting: Task<Void, Never>?
                     while let (row, request) = work.next(), !Task.isCancelled {
                         switch await self.create(row, request, deferringDoubt: true) {
                         case .settled(let outcome): self.deliver(outcome)
-                        case .inDoubt(let since): inDoubt.add(row, request, since: since)
-                        case .reporting: break
+                        case .inDoubt(let since): inDoubt.add((row, request, since))
+                        case .reporting(let report):
+                            await reporting?.value
+                            reporting = report
                         }
                     }
+                    await reporting?.value
                 }
             }
         }
-        await reporting.waitForAll()
-        // Rows in doubt since this run's own attempt, now that nothing else is in flight: one at
-        // a time, each searched for before it is sent again.
-        for (row, request, since) in inDoubt.inRowOrder {
+        // Rows in doubt since this run's own attempt, now that nothing else is in flight (every
+        // created row recorded): one at a time, each searched for before it is sent again.
+        for (row, request, since) in inDoubt.all.sorted(by: { $0.row.number < $1.row.number }) {
             if Task.isCancelled {
                 deliver(BulkOutcome(row: row.number, key: row.key, status: .failed, error: LiveChatError(
                     kind: .cancelled, message: "the run was cancelled; the outcome is unknown: rerun with the same journal to reconcile")))
@@ -207,7 +210,6 @@ final class BulkCreation: @unchecked Sendable {
                 deliver(outcome)
             }
         }
-        await reporting.waitForAll()
         // Rows never started (cancelled) get no outcome: they were not attempted.
         finishRun()
     }
@@ -238,8 +240,8 @@ final class BulkCreation: @unchecked Sendable {
     /// How a create ended: settled (created, found or failed), or in doubt (deferred).
     enum CreateResult {
         case settled(BulkOutcome)
-        /// Created; the outcome is reported once its journal event is synced.
-        case reporting
+        /// Created; the task reports the outcome once the journal event is synced.
+        case reporting(Task<Void, Never>)
         /// The attempt's outcome is unknown; with `deferringDoubt` the row is left for later.
         case inDoubt(since: Date)
     }
@@ -280,20 +282,22 @@ final class BulkCreation: @unchecked Sendable {
                                             error: LiveChatError(kind: .configuration, message: "\(error)")))
             }
             do {
+                // The whole ticket only when a script wants it; otherwise its id is read.
+                let ticket: Ticket?, id: String
                 if options.keepTickets {
-                    let ticket = try await client.createTicket(request)
-                    return .settled(await settle(row, ticketID: ticket.id, ticket: ticket, reconciled: false))
+                    let created = try await client.createTicket(request)
+                    (ticket, id) = (created, created.id)
+                } else {
+                    (ticket, id) = (nil, try await client.createTicketID(request))
                 }
-                let id = try await client.createTicketID(request)
                 if deferringDoubt {
                     // The ticket exists whatever happens now: an unsynced `created` event only
                     // leaves the row in doubt for a rerun, which finds the ticket. So the worker
                     // need not wait for the sync; the outcome is not reported before it.
                     _ = claims.claim(id)  // now, before any search can see the ticket
-                    reporting.start { await self.deliver(self.settle(row, ticketID: id, ticket: nil, reconciled: false)) }
-                    return .reporting
+                    return .reporting(Task { self.deliver(await self.settle(row, ticketID: id, ticket: ticket, reconciled: false)) })
                 }
-                return .settled(await settle(row, ticketID: id, ticket: nil, reconciled: false))
+                return .settled(await settle(row, ticketID: id, ticket: ticket, reconciled: false))
             } catch let error as LiveChatError {
                 lastError = error
                 if error.kind == .cancelled { break }
@@ -456,60 +460,13 @@ final class WorkQueue<Item>: @unchecked Sendable {
     }
 }
 
-/// Every outcome of a run, for the results file.
-final class Collected: @unchecked Sendable {
+/// What the workers of a run gather (outcomes, rows left in doubt), from any thread.
+final class Collected<Element>: @unchecked Sendable {
     private let lock = NSLock()
-    private var outcomes: [BulkOutcome] = []
+    private var items: [Element] = []
 
-    func add(_ outcome: BulkOutcome) { lock.withLock { outcomes.append(outcome) } }
-    var all: [BulkOutcome] { lock.withLock { outcomes } }
-}
-
-/// Work started by the workers that the run waits for before it ends.
-final class PendingReports: @unchecked Sendable {
-    private let lock = NSLock()
-    private var running = 0
-    private var waiters: [CheckedContinuation<Void, Never>] = []
-
-    func start(_ work: @escaping @Sendable () async -> Void) {
-        lock.withLock { running += 1 }
-        Task {
-            await work()
-            let done: [CheckedContinuation<Void, Never>] = self.lock.withLock {
-                self.running -= 1
-                guard self.running == 0 else { return [] }
-                defer { self.waiters.removeAll() }
-                return self.waiters
-            }
-            for waiter in done { waiter.resume() }
-        }
-    }
-
-    /// Returns once no work is running.
-    func waitForAll() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let now: Bool = lock.withLock {
-                if running == 0 { return true }
-                waiters.append(continuation)
-                return false
-            }
-            if now { continuation.resume() }
-        }
-    }
-}
-
-/// Rows whose attempt's outcome is unknown, set aside by the workers.
-final class InDoubtRows: @unchecked Sendable {
-    private let lock = NSLock()
-    private var rows: [(row: BulkRow, request: CreateTicketRequest, since: Date)] = []
-
-    func add(_ row: BulkRow, _ request: CreateTicketRequest, since: Date) {
-        lock.withLock { rows.append((row, request, since)) }
-    }
-
-    var inRowOrder: [(row: BulkRow, request: CreateTicketRequest, since: Date)] {
-        lock.withLock { rows.sorted { $0.row.number < $1.row.number } }
-    }
+    func add(_ item: Element) { lock.withLock { items.append(item) } }
+    var all: [Element] { lock.withLock { items } }
 }
 
 /// The ticket ids that are some row's outcome: a ticket is claimed by one row only.

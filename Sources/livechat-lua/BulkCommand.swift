@@ -57,7 +57,7 @@ struct BulkCommand: ParsableCommand {
     @Option(name: .customLong("api-url"), help: "The API's base URL.")
     var apiURL: String?
 
-    @Option(help: "The agent login (the API key comes from LIVECHAT_API_KEY or the config file).")
+    @Option(help: "The agent login (the API key comes from LIVECHAT_API_KEY, the config file or, at a terminal, a prompt).")
     var login: String?
 
     @Option(help: "Per-request timeout, in seconds.")

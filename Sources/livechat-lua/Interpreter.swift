@@ -143,8 +143,8 @@ enum Interpreter {
           --sandbox          start a sandbox server in this process (seeded with sample tickets)
                              and point the client at it
           --api-url URL      the API's base URL (default https://api.livechatinc.com)
-          --login EMAIL      the agent login (the API key comes from LIVECHAT_API_KEY or the
-                             config file, never from the command line)
+          --login EMAIL      the agent login (the API key comes from LIVECHAT_API_KEY, the
+                             config file or, at a terminal, a prompt; never the command line)
           --timeout SECONDS  per-request timeout of API calls
           --max-memory SIZE  cap the Lua state's memory (e.g. 256M)
           --json             print the script's returned values as JSON

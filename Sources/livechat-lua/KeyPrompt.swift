@@ -9,7 +9,7 @@ enum KeyPrompt {
     /// request without a key fails at once with the error that says how to configure one.
     static func attach(to module: LiveChatModule) {
         guard isatty(STDIN_FILENO) != 0 else { return }
-        module.askForAPIKey = { login in ask(login: login) }
+        module.askForAPIKey = ask(login:)
     }
 
     /// Reads one line from the controlling terminal with echo off. Nil when nothing was

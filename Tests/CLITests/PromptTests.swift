@@ -175,6 +175,23 @@ final class PromptTests: XCTestCase {
         XCTAssertTrue(saved.contains("page.total\n"), saved)
     }
 
+    func testCtrlCAtTheKeyPromptInterruptsTheLine() throws {
+        let sandbox = try SlowSandbox.start(latencyMilliseconds: 0)
+        defer { sandbox.stop() }
+        let terminal = try openTerminal(environment: [
+            "NO_COLOR": "1", "LIVECHAT_API_URL": sandbox.url, "LIVECHAT_LOGIN": "agent@sandbox.livechat.local",
+        ])
+        terminal.type("page = livechat.listTickets{}; print('after the call')", "Enter")
+        terminal.waitForScreen("the key prompt") { Terminal.lastLine($0) == "API key for agent@sandbox.livechat.local (not shown):" }
+        terminal.type("half-typed", "C-c")
+        let screen = terminal.waitForScreen("the interruption") { $0.contains("interrupted!") && Terminal.lastLine($0) == ">" }
+        XCTAssertFalse(Terminal.lines(screen).contains("after the call"), screen)
+        XCTAssertFalse(screen.contains("half-typed"), screen)
+        // The terminal echoes again.
+        terminal.type("6 * 7", "Enter")
+        terminal.waitForScreen("the prompt working, with echo") { Terminal.lines($0).contains("> 6 * 7") && Terminal.lines($0).contains("42") }
+    }
+
     func testWithoutATerminalAMissingKeyIsAnErrorAtOnce() throws {
         let sandbox = try SlowSandbox.start(latencyMilliseconds: 0)
         defer { sandbox.stop() }
