@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
     ],
     targets: [
@@ -48,13 +49,15 @@ let package = Package(
         .target(
             name: "LiveChat",
             dependencies: [
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
-                // NIO's error types (IOError, NIOConnectionError, ChannelError) tell a connection
-                // that was never established from one lost mid-request: the retry policy needs it.
+                // The client's own HTTP/1.1 transport (HTTPConnections): kept-alive connections
+                // with one exchange in flight each, TLS through NIOSSL. Its error types tell a
+                // connection that was never established from one lost mid-request: the retry
+                // policy needs it.
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         .target(

@@ -1,29 +1,37 @@
-import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 
 /// The client of the LiveChat REST API v2 tickets endpoints.
 ///
-/// One client holds one connection pool (keep-alive, TLS with verified certificates) and must be
-/// shut down with `shutdown()` when no longer needed. Every call sends HTTP Basic credentials and
+/// One client holds one pool of kept-alive HTTP/1.1 connections (TLS with verified certificates
+/// for https), at most `maxConnections` of them, and should be shut down with `shutdown()` when
+/// no longer needed. Every call sends HTTP Basic credentials and
 /// `X-API-Version: 2`, retries as its `RetryPolicy` allows, and throws only `LiveChatError`.
 /// Every call honours Task cancellation: cancelling the calling task cancels the request in flight
 /// (or the wait before a retry) at once, and the call throws a `cancelled` error.
 public final class LiveChatClient: Sendable {
     public let configuration: LiveChatConfiguration
     private let baseURL: Result<String, LiveChatError>
-    private let http: HTTPClient
+    /// The connections, and the headers every request carries; or why there can be none.
+    private let transport: Result<Transport, LiveChatError>
     private let logger: Logger
     private let onAttempt: (@Sendable (LiveChatAttempt) -> Void)?
     private let gate = ThrottleGate()
     private let lifecycle = Lifecycle()
 
+    private struct Transport: Sendable {
+        var connections: HTTPConnections
+        var origin: HTTPOrigin
+        var headers: HTTPHeaders
+    }
+
     deinit {
-        // Forgetting `shutdown()` must not crash (AHC traps on it in debug builds) nor leak the pool.
-        if lifecycle.beginShutdown() {
-            http.shutdown().whenComplete { _ in }
+        // A client dropped without `shutdown()` closes its idle connections all the same.
+        if lifecycle.beginShutdown(), case .success(let transport) = transport {
+            transport.connections.close()
         }
     }
 
@@ -37,21 +45,27 @@ public final class LiveChatClient: Sendable {
         self.configuration = configuration
         self.logger = logger ?? Logger(label: "livechat.client", factory: { _ in SwiftLogNoOpLogHandler() })
         self.onAttempt = onAttempt
-        self.baseURL = Result { try configuration.validatedBaseURL() }.mapError { $0 as! LiveChatError }
-
-        var httpConfiguration = HTTPClient.Configuration()
-        // The API never redirects; following one could carry the credentials to another host.
-        httpConfiguration.redirectConfiguration = .disallow
-        httpConfiguration.timeout = .init(
-            connect: Self.timeAmount(configuration.connectTimeout),
-            read: Self.timeAmount(configuration.requestTimeout))
-        // A failed connect must surface at once, so that `RetryPolicy` alone decides about retries
-        // and knows the request never left (safe to repeat even for a create).
-        httpConfiguration.connectionPool.retryConnectionEstablishment = false
-        // AHC keeps 8 connections per host by default: calls beyond them would wait in its
-        // queue whatever concurrency the caller asked for.
-        httpConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = configuration.maxConnections
-        self.http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: httpConfiguration)
+        let baseURL = Result { try configuration.validatedBaseURL() }.mapError { $0 as! LiveChatError }
+        self.baseURL = baseURL
+        // A failed connect surfaces at once, never retried inside the transport, so that
+        // `RetryPolicy` alone decides about retries and knows the request never left (safe to
+        // repeat even for a create). Redirects are never followed: one could carry the
+        // credentials to another host.
+        self.transport = baseURL.flatMap { base in
+            Result {
+                let origin = try HTTPOrigin(baseURL: base)
+                let connections = try HTTPConnections(
+                    origin: origin, group: MultiThreadedEventLoopGroup.singleton,
+                    maxConnections: configuration.maxConnections, connectTimeout: configuration.connectTimeout)
+                var headers = HTTPHeaders()
+                headers.add(name: "Host", value: origin.hostHeader)
+                headers.add(name: "Authorization", value: "Basic " + Self.basicCredentials(configuration))
+                headers.add(name: "X-API-Version", value: "2")
+                headers.add(name: "Accept", value: "application/json")
+                headers.add(name: "User-Agent", value: "livechat-lua")
+                return Transport(connections: connections, origin: origin, headers: headers)
+            }.mapError { $0 as? LiveChatError ?? LiveChatError(kind: .configuration, message: "\($0)") }
+        }
 
         if case .success(let base) = baseURL, base.lowercased().hasPrefix("http:"),
            let host = URL(string: base)?.host, !LiveChatConfiguration.isLoopback(host: host) {
@@ -62,8 +76,8 @@ public final class LiveChatClient: Sendable {
     /// Closes the connection pool. Calls made afterwards fail with a `configuration` error;
     /// calling it again does nothing. A client dropped without it is shut down in the background.
     public func shutdown() async throws {
-        guard lifecycle.beginShutdown() else { return }
-        try await http.shutdown()
+        guard lifecycle.beginShutdown(), case .success(let transport) = transport else { return }
+        await transport.connections.shutdown()
     }
 
     // MARK: - Endpoints
@@ -123,16 +137,21 @@ public final class LiveChatClient: Sendable {
     private func send<Response: Decodable>(
         _ method: HTTPMethod, path: String, query: String = "", body: [UInt8]? = nil
     ) async throws -> Response {
-        let base: String
-        switch baseURL {
-        case .success(let url): base = url
+        let transport: Transport
+        switch self.transport {
+        case .success(let value): transport = value
         case .failure(let error): throw error
         }
         guard !lifecycle.isShutDown else {
             throw LiveChatError(kind: .configuration, message: "the client has been shut down")
         }
         let target = query.isEmpty ? path : path + "?" + query
-        let request = makeRequest(method, url: base + target, body: body)
+        var headers = transport.headers
+        if body != nil {
+            headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
+        }
+        let request = HTTPExchangeRequest(
+            method: method, target: transport.origin.pathPrefix + target, headers: headers, body: body)
         let policy = configuration.retryPolicy
         let clock = ContinuousClock()
         let callStarted = clock.now
@@ -147,7 +166,7 @@ public final class LiveChatClient: Sendable {
             }
 
             let attemptStarted = clock.now
-            let outcome = await perform(request)
+            let outcome = await perform(request, on: transport.connections)
             let duration = clock.now - attemptStarted
 
             var error: LiveChatError
@@ -227,67 +246,20 @@ public final class LiveChatClient: Sendable {
     /// The strings that must never leave this client: the key, and the Basic credentials
     /// (a proxy or a server may echo the Authorization header back).
     private var secrets: [String] {
-        [configuration.apiKey, basicCredentials]
+        [configuration.apiKey, Self.basicCredentials(configuration)]
     }
 
-    private var basicCredentials: String {
+    private static func basicCredentials(_ configuration: LiveChatConfiguration) -> String {
         Data("\(configuration.login):\(configuration.apiKey)".utf8).base64EncodedString()
-    }
-
-    private func makeRequest(_ method: HTTPMethod, url: String, body: [UInt8]?) -> HTTPClientRequest {
-        var request = HTTPClientRequest(url: url)
-        request.method = method
-        request.headers.add(name: "Authorization", value: "Basic " + basicCredentials)
-        request.headers.add(name: "X-API-Version", value: "2")
-        request.headers.add(name: "Accept", value: "application/json")
-        request.headers.add(name: "User-Agent", value: "livechat-lua")
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
-            request.body = .bytes(ByteBuffer(bytes: body))
-        }
-        return request
     }
 
     // MARK: - One attempt
 
-    /// A complete answer of the server.
-    private struct HTTPAnswer: Sendable {
-        var status: Int
-        var reason: String
-        var headers: HTTPHeaders
-        var body: [UInt8]
-    }
-
-    /// Makes one HTTP exchange, bounded by the request timeout from sending to the last body byte.
-    private func perform(_ request: HTTPClientRequest) async -> Result<HTTPAnswer, Error> {
-        let http = self.http
-        let timeout = configuration.requestTimeout
-        let limit = configuration.maxResponseBytes
+    /// Makes one HTTP exchange, bounded by the request timeout from the call to the last body byte.
+    private func perform(_ request: HTTPExchangeRequest, on connections: HTTPConnections) async -> Result<HTTPAnswer, Error> {
         do {
-            return .success(try await withThrowingTaskGroup(of: HTTPAnswer.self) { group in
-                group.addTask {
-                    // AHC's own deadline covers only the head, and is a backstop behind ours.
-                    let response = try await http.execute(
-                        request, deadline: .now() + Self.timeAmount(timeout) + .seconds(1))
-                    let body: ByteBuffer
-                    do {
-                        body = try await response.body.collect(upTo: limit)
-                    } catch is NIOTooManyBytesError {
-                        throw TransportFailure.ResponseTooLarge()
-                    }
-                    return HTTPAnswer(
-                        status: Int(response.status.code), reason: response.status.reasonPhrase,
-                        headers: response.headers, body: Array(body.readableBytesView))
-                }
-                group.addTask {
-                    try await Task.sleep(for: timeout)
-                    throw TransportFailure.AttemptTimedOut()
-                }
-                // Whichever ends first decides; the other is cancelled (an HTTP request cancelled
-                // this way is aborted and its connection closed).
-                defer { group.cancelAll() }
-                return try await group.next()!
-            })
+            return .success(try await connections.execute(
+                request, timeout: configuration.requestTimeout, maxResponseBytes: configuration.maxResponseBytes))
         } catch {
             return .failure(error)
         }
@@ -316,11 +288,6 @@ public final class LiveChatClient: Sendable {
         default:
             return "\(error)"
         }
-    }
-
-    private static func timeAmount(_ duration: Duration) -> TimeAmount {
-        let (seconds, attoseconds) = duration.components
-        return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 }
 

@@ -1,14 +1,23 @@
-import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// What a failed HTTP exchange means: the `LiveChatError` a caller sees, and the
 /// `RetryPolicy.Failure` that decides about a retry.
 enum TransportFailure {
-    /// The attempt's time ran out before the complete answer arrived.
-    struct AttemptTimedOut: Error {}
+    /// The attempt's time ran out before the complete answer arrived; `sent` tells whether the
+    /// request had been written (or was still waiting for a connection).
+    struct AttemptTimedOut: Error {
+        var sent = true
+    }
+
+    /// The connection was found closed before any byte of the request was written.
+    struct ClosedBeforeSending: Error {}
+
+    /// The client has been shut down.
+    struct ShutDown: Error {}
 
     /// The answer's body is over `maxResponseBytes`.
     struct ResponseTooLarge: Error {}
@@ -22,8 +31,15 @@ enum TransportFailure {
             (LiveChatError(kind: kind, message: message), failure)
         }
         switch error {
-        case is AttemptTimedOut:
+        case let error as AttemptTimedOut where error.sent:
             return make(.timeout, .requestTimeout, "no complete answer within \(configuration.requestTimeout)")
+        case is AttemptTimedOut:
+            return make(.timeout, .connectionNotEstablished,
+                        "no connection to \(host) was free within \(configuration.requestTimeout)")
+        case is ClosedBeforeSending:
+            return make(.network, .connectionNotEstablished, "the connections to \(host) kept closing before the request was sent")
+        case is ShutDown:
+            return make(.configuration, nil, "the client has been shut down")
         case is ResponseTooLarge:
             return make(.protocol, nil, "the response body is larger than the limit of \(configuration.maxResponseBytes) bytes")
         case is CancellationError:
@@ -47,40 +63,11 @@ enum TransportFailure {
             return make(.network, .connectionLost, "the connection to \(host) failed: \(describe(ioError: error))")
         case let error as HTTPParserError:
             return make(.protocol, nil, "the answer is not valid HTTP: \(error)")
-        case let error as HTTPClientError:
-            return classify(error, host: host, configuration: configuration)
+        case is NIOSSLError, is NIOSSLExtraError, is BoringSSLError:
+            // Retrying cannot fix a certificate.
+            return make(.network, nil, "TLS with \(host) failed: \(error)")
         default:
-            // TLS failures (NIOSSL's types, not a dependency here): retrying cannot fix a certificate.
-            if String(reflecting: type(of: error)).contains("NIOSSL") {
-                return make(.network, nil, "TLS with \(host) failed: \(error)")
-            }
             return make(.network, .connectionLost, "the exchange with \(host) failed: \(error)")
-        }
-    }
-
-    private static func classify(
-        _ error: HTTPClientError, host: String, configuration: LiveChatConfiguration
-    ) -> (LiveChatError, RetryPolicy.Failure?) {
-        func make(_ kind: LiveChatError.Kind, _ failure: RetryPolicy.Failure?, _ message: String) -> (LiveChatError, RetryPolicy.Failure?) {
-            (LiveChatError(kind: kind, message: message), failure)
-        }
-        switch error {
-        case .connectTimeout, .tlsHandshakeTimeout, .getConnectionFromPoolTimeout:
-            return make(.timeout, .connectionNotEstablished, "could not connect to \(host) within \(configuration.connectTimeout)")
-        case .deadlineExceeded, .readTimeout, .writeTimeout:
-            return make(.timeout, .requestTimeout, "no complete answer within \(configuration.requestTimeout)")
-        case .remoteConnectionClosed:
-            return make(.network, .connectionLost, "the connection to \(host) was closed before the answer was complete")
-        case .cancelled:
-            return (LiveChatError.cancelled(attempts: 1), nil)
-        case .alreadyShutdown:
-            return make(.configuration, nil, "the client has been shut down")
-        case .invalidURL, .emptyHost, .emptyScheme:
-            return make(.configuration, nil, "invalid request URL: \(error)")
-        case .redirectLimitReached, .redirectCycleDetected:
-            return make(.protocol, nil, "unexpected redirect: \(error)")
-        default:
-            return make(.protocol, nil, "the exchange with \(host) failed: \(error)")
         }
     }
 
@@ -88,6 +75,12 @@ enum TransportFailure {
     private static func describe(ioError error: Error) -> String {
         guard let error = error as? IOError else { return "\(error)" }
         return String(cString: strerror(error.errnoCode))
+    }
+
+    /// A duration as NIO's time amount, to the nanosecond.
+    static func timeAmount(_ duration: Duration) -> TimeAmount {
+        let (seconds, attoseconds) = duration.components
+        return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 
 }

@@ -1,0 +1,487 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+
+/// Where requests go: scheme, host and port of the API, and the path prefix of its base URL.
+struct HTTPOrigin: Sendable, Hashable {
+    var useTLS: Bool
+    var host: String
+    var port: Int
+    /// The base URL's path without a trailing slash, percent-encoded as given ("" or "/v2").
+    var pathPrefix: String
+
+    /// Parses a base URL that `LiveChatConfiguration.validatedBaseURL()` accepted.
+    init(baseURL: String) throws {
+        guard let components = URLComponents(string: baseURL), let scheme = components.scheme?.lowercased(),
+              var host = components.host, !host.isEmpty
+        else {
+            throw LiveChatError(kind: .configuration, message: "invalid API URL '\(baseURL)'")
+        }
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        self.useTLS = scheme == "https"
+        self.host = host
+        self.port = components.port ?? (useTLS ? 443 : 80)
+        var path = components.percentEncodedPath
+        while path.hasSuffix("/") { path.removeLast() }
+        self.pathPrefix = path
+    }
+
+    /// The `Host` header: the port only when it is not the scheme's default.
+    var hostHeader: String {
+        let name = host.contains(":") ? "[\(host)]" : host
+        return port == (useTLS ? 443 : 80) ? name : "\(name):\(port)"
+    }
+
+    /// Whether the host is an IP address literal, which TLS must not send as the server name.
+    var hostIsAddress: Bool {
+        (try? SocketAddress(ipAddress: host, port: 0)) != nil
+    }
+}
+
+/// One request, ready to send: method, target (path and query, prefix included), headers, body.
+struct HTTPExchangeRequest: Sendable {
+    var method: HTTPMethod
+    var target: String
+    var headers: HTTPHeaders
+    var body: [UInt8]?
+}
+
+/// A complete answer of the server.
+struct HTTPAnswer: Sendable {
+    var status: Int
+    var reason: String
+    var headers: HTTPHeaders
+    var body: [UInt8]
+    /// Whether the connection may carry another request after this answer.
+    var keepAlive: Bool
+}
+
+/// Kept-alive HTTP/1.1 connections to one origin, with one exchange in flight per connection.
+///
+/// Requests take an idle connection, or open a new one while fewer than `maxConnections` are
+/// open, or wait in line for one. A connection goes back to the idle list after a complete answer
+/// that allows keep-alive, and is closed after anything else (an error, a timeout, a cancellation,
+/// `Connection: close`), so a connection in the idle list never has a half-read answer on it.
+///
+/// The retry policy needs to know whether a failed request can have reached the server: a failure
+/// to connect (`NIOConnectionError`, `ChannelError.connectTimeout`, a refused connection) means it
+/// did not; anything after the connection is up (`ChannelError.eof`, a reset) means it may have.
+final class HTTPConnections: @unchecked Sendable {
+    private let origin: HTTPOrigin
+    private let group: EventLoopGroup
+    private let tls: NIOSSLContext?
+    private let maxConnections: Int
+    private let connectTimeout: Duration
+    /// A connection idle for longer is closed instead of reused: servers drop idle connections
+    /// after a while, and a request sent just as that happens is lost in an unknown state.
+    private let idleLimit: Duration
+
+    private let lock = NSLock()
+    private var idle: [Idle] = []
+    private var open = 0
+    private var waiters: [Waiter] = []
+    private var nextWaiterID = 0
+    private var shutDown = false
+
+    private struct Idle {
+        var connection: HTTPConnection
+        var since: ContinuousClock.Instant
+    }
+
+    /// What a waiting request is handed: a connection, or the right to open one.
+    private enum Grant {
+        case connection(HTTPConnection)
+        case openNew
+    }
+
+    private struct Waiter {
+        var id: Int
+        var continuation: CheckedContinuation<Grant, Error>
+    }
+
+    init(
+        origin: HTTPOrigin, group: EventLoopGroup, maxConnections: Int, connectTimeout: Duration,
+        idleLimit: Duration = .seconds(20)
+    ) throws {
+        self.origin = origin
+        self.group = group
+        self.maxConnections = max(1, maxConnections)
+        self.connectTimeout = connectTimeout
+        self.idleLimit = idleLimit
+        if origin.useTLS {
+            // The system's trust roots, full certificate and host name verification.
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            configuration.applicationProtocols = ["http/1.1"]
+            do {
+                self.tls = try NIOSSLContext(configuration: configuration)
+            } catch {
+                throw LiveChatError(kind: .configuration, message: "TLS could not be set up: \(error)")
+            }
+        } else {
+            self.tls = nil
+        }
+    }
+
+    /// Sends `request` and returns the complete answer. The whole exchange, waiting for a
+    /// connection included, must end within `timeout`, or it fails with
+    /// `TransportFailure.AttemptTimedOut` (`.NotSent` when no byte was sent yet). Cancelling the
+    /// task closes the connection and throws `CancellationError`.
+    func execute(_ request: HTTPExchangeRequest, timeout: Duration, maxResponseBytes: Int) async throws -> HTTPAnswer {
+        let deadline = ContinuousClock.now + timeout
+        var closedBeforeSending = 0
+        while true {
+            let connection = try await lease(deadline: deadline)
+            do {
+                let remaining = deadline - ContinuousClock.now
+                let answer = try await connection.exchange(request, timeout: remaining, maxResponseBytes: maxResponseBytes)
+                release(connection, reusable: answer.keepAlive)
+                return answer
+            } catch let error as TransportFailure.ClosedBeforeSending {
+                // A kept-alive connection the server had just closed: nothing was sent, so
+                // another connection may carry the request.
+                release(connection, reusable: false)
+                closedBeforeSending += 1
+                if closedBeforeSending == 3 { throw error }
+            } catch {
+                release(connection, reusable: false)
+                throw error
+            }
+        }
+    }
+
+    /// Closes every idle connection (a busy one closes when its exchange ends); requests waiting
+    /// for a connection fail, later ones too. Returns when the idle connections are closed.
+    func shutdown() async {
+        for closing in close() {
+            try? await closing.get()
+        }
+    }
+
+    /// `shutdown()` without waiting for the connections to close.
+    @discardableResult
+    func close() -> [EventLoopFuture<Void>] {
+        let (closing, waiting) = lock.withLock { () -> ([HTTPConnection], [Waiter]) in
+            shutDown = true
+            defer {
+                open -= idle.count
+                idle.removeAll()
+                waiters.removeAll()
+            }
+            return (idle.map(\.connection), waiters)
+        }
+        for waiter in waiting { waiter.continuation.resume(throwing: TransportFailure.ShutDown()) }
+        return closing.map { $0.channel.close() }
+    }
+
+    // MARK: - Leasing
+
+    private func lease(deadline: ContinuousClock.Instant) async throws -> HTTPConnection {
+        enum Next { case use(HTTPConnection), openNew, wait }
+        var stale: [HTTPConnection] = []
+        let next = try lock.withLock { () throws -> Next in
+            guard !shutDown else { throw TransportFailure.ShutDown() }
+            let now = ContinuousClock.now
+            while let last = idle.popLast() {
+                if last.connection.channel.isActive, now - last.since <= idleLimit {
+                    return .use(last.connection)
+                }
+                open -= 1
+                stale.append(last.connection)
+            }
+            if open < maxConnections {
+                open += 1
+                return .openNew
+            }
+            return .wait
+        }
+        for connection in stale { connection.channel.close(promise: nil) }
+        switch next {
+        case .use(let connection):
+            return connection
+        case .openNew:
+            return try await openConnection(deadline: deadline)
+        case .wait:
+            switch try await waitForGrant(deadline: deadline) {
+            case .connection(let connection): return connection
+            case .openNew: return try await openConnection(deadline: deadline)
+            }
+        }
+    }
+
+    /// Opens a connection, counted in `open` already; gives the count back when it fails.
+    private func openConnection(deadline: ContinuousClock.Instant) async throws -> HTTPConnection {
+        do {
+            let remaining = deadline - ContinuousClock.now
+            guard remaining > .zero else { throw TransportFailure.AttemptTimedOut(sent: false) }
+            return try await connect(within: min(connectTimeout, remaining), timeoutIsTheRequests: remaining < connectTimeout)
+        } catch {
+            lock.withLock { open -= 1 }
+            grantToNextWaiter()
+            throw error
+        }
+    }
+
+    private func waitForGrant(deadline: ContinuousClock.Instant) async throws -> Grant {
+        let id = lock.withLock { () -> Int in
+            nextWaiterID += 1
+            return nextWaiterID
+        }
+        // Rarely taken (every connection busy), so a timer task is affordable here.
+        let timer = Task { [weak self] in
+            try await Task.sleep(until: deadline, clock: .continuous)
+            self?.abandonWait(id: id, with: TransportFailure.AttemptTimedOut(sent: false))
+        }
+        defer { timer.cancel() }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Grant, Error>) in
+                let refused: Error? = lock.withLock {
+                    if shutDown { return TransportFailure.ShutDown() }
+                    if Task.isCancelled { return CancellationError() }
+                    waiters.append(Waiter(id: id, continuation: continuation))
+                    return nil
+                }
+                if let refused { continuation.resume(throwing: refused) }
+            }
+        } onCancel: {
+            abandonWait(id: id, with: CancellationError())
+        }
+    }
+
+    private func abandonWait(id: Int, with error: Error) {
+        let waiter = lock.withLock { () -> Waiter? in
+            guard let index = waiters.firstIndex(where: { $0.id == id }) else { return nil }
+            return waiters.remove(at: index)
+        }
+        waiter?.continuation.resume(throwing: error)
+    }
+
+    /// Gives a connection back: to the first request waiting, or to the idle list, or closes it.
+    private func release(_ connection: HTTPConnection, reusable: Bool) {
+        enum Outcome { case handedOver(Waiter), keptIdle, closed }
+        let keep = reusable && connection.channel.isActive
+        let outcome = lock.withLock { () -> Outcome in
+            guard keep, !shutDown else {
+                open -= 1
+                return .closed
+            }
+            if !waiters.isEmpty { return .handedOver(waiters.removeFirst()) }
+            idle.append(Idle(connection: connection, since: .now))
+            return .keptIdle
+        }
+        switch outcome {
+        case .handedOver(let waiter):
+            waiter.continuation.resume(returning: .connection(connection))
+        case .keptIdle:
+            break
+        case .closed:
+            connection.channel.close(promise: nil)
+            grantToNextWaiter()
+        }
+    }
+
+    /// Lets the first waiting request open a connection, when there is room for one.
+    private func grantToNextWaiter() {
+        let waiter = lock.withLock { () -> Waiter? in
+            guard !waiters.isEmpty, open < maxConnections, !shutDown else { return nil }
+            open += 1
+            return waiters.removeFirst()
+        }
+        waiter?.continuation.resume(returning: .openNew)
+    }
+
+    /// Forgets an idle connection the server closed.
+    private func closed(_ connection: HTTPConnection) {
+        let removed = lock.withLock { () -> Bool in
+            guard let index = idle.firstIndex(where: { $0.connection === connection }) else { return false }
+            idle.remove(at: index)
+            open -= 1
+            return true
+        }
+        if removed { grantToNextWaiter() }
+    }
+
+    // MARK: - Connecting
+
+    private func connect(within limit: Duration, timeoutIsTheRequests: Bool) async throws -> HTTPConnection {
+        let origin = self.origin
+        let tls = self.tls
+        let bootstrap = ClientBootstrap(group: group)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(TransportFailure.timeAmount(limit))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let pipeline = channel.pipeline.syncOperations
+                    if let tls {
+                        let handler = try NIOSSLClientHandler(
+                            context: tls, serverHostname: origin.hostIsAddress ? nil : origin.host)
+                        try pipeline.addHandler(handler)
+                    }
+                    try pipeline.addHTTPClientHandlers()
+                    try pipeline.addHandler(ExchangeHandler())
+                }
+            }
+        let channel: Channel
+        do {
+            channel = try await bootstrap.connect(host: origin.host, port: origin.port).get()
+        } catch ChannelError.connectTimeout where timeoutIsTheRequests {
+            throw TransportFailure.AttemptTimedOut(sent: false)
+        }
+        let handler = try await channel.pipeline.handler(type: ExchangeHandler.self).get()
+        let connection = HTTPConnection(channel: channel, handler: handler)
+        channel.closeFuture.whenComplete { [weak self, weak connection] _ in
+            if let self, let connection { self.closed(connection) }
+        }
+        return connection
+    }
+}
+
+/// One kept-alive connection: its channel and the handler that runs its exchanges. The handler
+/// is touched only on the channel's event loop.
+final class HTTPConnection: @unchecked Sendable {
+    let channel: Channel
+    private let handler: ExchangeHandler
+
+    fileprivate init(channel: Channel, handler: ExchangeHandler) {
+        self.channel = channel
+        self.handler = handler
+    }
+
+    /// One request and its complete answer on this connection, which must be idle. The request's
+    /// headers must include `Host`; `Content-Length` is added for a body.
+    func exchange(_ request: HTTPExchangeRequest, timeout: Duration, maxResponseBytes: Int) async throws -> HTTPAnswer {
+        try Task.checkCancellation()
+        var head = HTTPRequestHead(version: .http1_1, method: request.method, uri: request.target, headers: request.headers)
+        if let body = request.body {
+            head.headers.add(name: "Content-Length", value: String(body.count))
+        }
+        let promise = channel.eventLoop.makePromise(of: HTTPAnswer.self)
+        let handler = self.handler
+        let eventLoop = channel.eventLoop
+        let body = request.body
+        eventLoop.execute {
+            handler.start(head: head, body: body, promise: promise, timeout: timeout, maxResponseBytes: maxResponseBytes)
+        }
+        // A cancellation is handled on the event loop after the start above, so it always finds
+        // the exchange it is meant to end.
+        return try await withTaskCancellationHandler {
+            try await promise.futureResult.get()
+        } onCancel: {
+            eventLoop.execute { handler.abort(CancellationError()) }
+        }
+    }
+}
+
+/// Runs one exchange at a time on its channel: writes the request, gathers the answer, and fails
+/// the exchange (closing the channel) on a timeout, an error, an oversized body or an early close.
+/// Sendable only to be handed to its own event loop: every method runs there.
+final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundOut = HTTPClientRequestPart
+
+    private var context: ChannelHandlerContext?
+    private var promise: EventLoopPromise<HTTPAnswer>?
+    private var timer: Scheduled<Void>?
+    private var limit = 0
+    private var sent = false
+    private var head: HTTPResponseHead?
+    private var body: ByteBuffer?
+    /// Whether the last answer left the connection usable for another request.
+    private(set) var keepAlive = false
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    /// Sends a request; `promise` gets its answer or its failure.
+    func start(head: HTTPRequestHead, body: [UInt8]?, promise: EventLoopPromise<HTTPAnswer>, timeout: Duration, maxResponseBytes: Int) {
+        guard let context, context.channel.isActive, self.promise == nil else {
+            promise.fail(TransportFailure.ClosedBeforeSending())
+            return
+        }
+        self.promise = promise
+        self.limit = maxResponseBytes
+        self.sent = false
+        self.head = nil
+        self.body = nil
+        self.keepAlive = false
+        timer = context.eventLoop.scheduleTask(in: TransportFailure.timeAmount(timeout)) { [weak self] in
+            guard let self else { return }
+            self.abort(TransportFailure.AttemptTimedOut(sent: self.sent))
+        }
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        if let body {
+            var buffer = context.channel.allocator.buffer(capacity: body.count)
+            buffer.writeBytes(body)
+            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        }
+        sent = true
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+    }
+
+    /// Fails the exchange in flight, if any, and closes the connection.
+    func abort(_ error: Error) {
+        fail(error)
+        context?.close(promise: nil)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            guard promise != nil else {
+                // An answer nobody asked for: the connection's state is unknown.
+                context.close(promise: nil)
+                return
+            }
+            self.head = head
+        case .body(var part):
+            guard promise != nil else { return }
+            let size = (body?.readableBytes ?? 0) + part.readableBytes
+            if size > limit {
+                abort(TransportFailure.ResponseTooLarge())
+                return
+            }
+            if body == nil {
+                body = part
+            } else {
+                body!.writeBuffer(&part)
+            }
+        case .end:
+            guard let promise, let head else { return }
+            self.promise = nil
+            timer?.cancel()
+            timer = nil
+            keepAlive = head.isKeepAlive
+            let bytes = body.map { Array($0.readableBytesView) } ?? []
+            body = nil
+            self.head = nil
+            promise.succeed(HTTPAnswer(status: Int(head.status.code), reason: head.status.reasonPhrase,
+                                       headers: head.headers, body: bytes, keepAlive: keepAlive))
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        fail(ChannelError.eof)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        abort(error)
+    }
+
+    private func fail(_ error: Error) {
+        guard let promise else { return }
+        self.promise = nil
+        timer?.cancel()
+        timer = nil
+        keepAlive = false
+        head = nil
+        body = nil
+        promise.fail(error)
+    }
+}
