@@ -360,8 +360,12 @@ final class HTTPConnection: @unchecked Sendable {
         let handler = self.handler
         let eventLoop = channel.eventLoop
         let body = request.body
-        eventLoop.execute {
+        if eventLoop.inEventLoop {
             handler.start(head: head, body: body, promise: promise, timeout: timeout, maxResponseBytes: maxResponseBytes)
+        } else {
+            eventLoop.execute {
+                handler.start(head: head, body: body, promise: promise, timeout: timeout, maxResponseBytes: maxResponseBytes)
+            }
         }
         // A cancellation is handled on the event loop after the start above, so it always finds
         // the exchange it is meant to end.

@@ -1,20 +1,26 @@
+import Foundation
+
 /// A pause shared by every request of one client: when the server answers 429 with `Retry-After`,
 /// the gate closes for that long and no request is sent until it opens again, so that many
-/// concurrent workers wait together instead of each hammering the server.
-actor ThrottleGate {
+/// concurrent workers wait together instead of each hammering the server. An open gate costs a
+/// lock and no suspension.
+final class ThrottleGate: @unchecked Sendable {
+    private let lock = NSLock()
     private var reopensAt: ContinuousClock.Instant?
 
     /// Closes the gate for `duration` from now; an earlier pause that ends later is kept.
     func close(for duration: Duration) {
         let until = ContinuousClock.now + duration
-        if let reopensAt, reopensAt >= until { return }
-        reopensAt = until
+        lock.withLock {
+            if let reopensAt, reopensAt >= until { return }
+            reopensAt = until
+        }
     }
 
     /// Returns when the gate is open; throws `CancellationError` if the task is cancelled first.
     func waitUntilOpen() async throws {
         // Re-read after each sleep: another request may have extended the pause meanwhile.
-        while let until = reopensAt, until > .now {
+        while let until = closedUntil {
             try await Task.sleep(until: until, clock: .continuous)
         }
         try Task.checkCancellation()
@@ -22,7 +28,9 @@ actor ThrottleGate {
 
     /// When the gate reopens, if it is closed now.
     var closedUntil: ContinuousClock.Instant? {
-        guard let reopensAt, reopensAt > .now else { return nil }
-        return reopensAt
+        lock.withLock {
+            guard let reopensAt, reopensAt > .now else { return nil }
+            return reopensAt
+        }
     }
 }

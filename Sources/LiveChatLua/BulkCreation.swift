@@ -66,6 +66,9 @@ final class BulkCreation: @unchecked Sendable {
     private let client: LiveChatClient?
     private let journal: Journal?
     private let window: AdaptiveConcurrency
+    /// Where the run's tasks run: the event loop of the client's connections, so that an answer
+    /// resumes its worker on the thread that read it.
+    private let executor: EventLoopTaskExecutor
     private let progress: BulkProgress
     private var task: Task<Void, Never>?
     private let collected = Collected<BulkOutcome>()
@@ -74,8 +77,10 @@ final class BulkCreation: @unchecked Sendable {
 
     /// `client` must be the run's own, and is shut down when the run ends.
     /// `window` is the one the client's attempt observer feeds (see `attemptObserver`).
-    init(rows: [BulkRow], client: LiveChatClient?, journal: Journal?, window: AdaptiveConcurrency, options: Options) {
+    init(rows: [BulkRow], client: LiveChatClient?, journal: Journal?, window: AdaptiveConcurrency,
+         executor: EventLoopTaskExecutor, options: Options) {
         self.rows = rows
+        self.executor = executor
         self.client = client
         self.journal = journal
         self.options = options
@@ -100,7 +105,7 @@ final class BulkCreation: @unchecked Sendable {
 
     /// Starts the run in the background; outcomes arrive on `outcomes`.
     func start() {
-        task = Task { await self.run() }
+        task = Task(executorPreference: executor) { await self.run() }
     }
 
     /// Stops the run: nothing new is sent; rows in flight end in doubt (the journal says so).
@@ -295,7 +300,9 @@ final class BulkCreation: @unchecked Sendable {
                     // leaves the row in doubt for a rerun, which finds the ticket. So the worker
                     // need not wait for the sync; the outcome is not reported before it.
                     _ = claims.claim(id)  // now, before any search can see the ticket
-                    return .reporting(Task { self.deliver(await self.settle(row, ticketID: id, ticket: ticket, reconciled: false)) })
+                    return .reporting(Task(executorPreference: executor) {
+                        self.deliver(await self.settle(row, ticketID: id, ticket: ticket, reconciled: false))
+                    })
                 }
                 return .settled(await settle(row, ticketID: id, ticket: ticket, reconciled: false))
             } catch let error as LiveChatError {
@@ -429,13 +436,11 @@ final class BulkCreation: @unchecked Sendable {
         return false
     }
 
-    /// A short, stable hash of the request as it is sent (FNV-1a over its JSON).
+    /// A short, stable hash of the request (FNV-1a over its JSON, keys sorted, slashes escaped:
+    /// the bytes `JSONEncoder` gave when journals first recorded it).
     static func fingerprint(_ request: CreateTicketRequest) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let bytes = (try? encoder.encode(request)) ?? Data()
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes {
+        for byte in request.json(escapingSlashes: true) {
             hash ^= UInt64(byte)
             hash = hash &* 0x0000_0100_0000_01b3
         }

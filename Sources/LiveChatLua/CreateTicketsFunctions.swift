@@ -159,6 +159,7 @@ final class CreateTicketsFunctions {
     private func begin(_ rows: [BulkRow], _ options: ParsedOptions) -> LuaReturn {
         let window = AdaptiveConcurrency(maximum: options.bulk.concurrency)
         let attemptStats = AttemptStats()
+        let executor = EventLoopTaskExecutor.next()
         var client: LiveChatClient?
         var journal: Journal?
         var runService: String?
@@ -168,8 +169,10 @@ final class CreateTicketsFunctions {
                 // A connection for every worker, so that the concurrency asked for is what is sent.
                 configuration.maxConnections = max(configuration.maxConnections, options.bulk.concurrency)
                 _ = try configuration.validatedBaseURL()
-                // One client for every worker: one connection pool, and one shared 429 pause.
-                client = LiveChatClient(configuration: configuration, onAttempt: BulkCreation.attemptObserver(window, attemptStats))
+                // One client for every worker: one connection pool, and one shared 429 pause. Its
+                // connections and the run's tasks share one event loop (see BulkCreation.start).
+                client = LiveChatClient(configuration: configuration, executor: executor,
+                                        onAttempt: BulkCreation.attemptObserver(window, attemptStats))
                 if let path = options.journal {
                     let opened = try Journal(path: path)
                     // Rows recorded as created exist on that service only: skipping them while
@@ -189,7 +192,7 @@ final class CreateTicketsFunctions {
         }
         var bulkOptions = options.bulk
         bulkOptions.service = runService
-        let run = BulkCreation(rows: rows, client: client, journal: journal, window: window, options: bulkOptions)
+        let run = BulkCreation(rows: rows, client: client, journal: journal, window: window, executor: executor, options: bulkOptions)
         nextRun += 1
         runs[nextRun] = run
         stats[nextRun] = attemptStats

@@ -259,57 +259,25 @@ extension Journal.Event {
     /// `JSONEncoder` with sorted keys would, for a fraction of its cost: a bulk run writes two
     /// events per row.
     func line() -> [UInt8] {
-        var out: [UInt8] = [UInt8(ascii: "{")]
-        out.reserveCapacity(160)
-        var first = true
-        func key(_ name: String) {
-            if !first { out.append(UInt8(ascii: ",")) }
-            first = false
-            Self.string(name, into: &out)
-            out.append(UInt8(ascii: ":"))
-        }
+        var out = JSONWriter(capacity: 160)
+        out.beginObject()
         if let error {
-            key("error")
-            out.append(UInt8(ascii: "{"))
-            Self.string("kind", into: &out); out.append(UInt8(ascii: ":")); Self.string(error.kind, into: &out)
-            out.append(UInt8(ascii: ","))
-            Self.string("message", into: &out); out.append(UInt8(ascii: ":")); Self.string(error.message, into: &out)
-            if let status = error.status {
-                out.append(UInt8(ascii: ","))
-                Self.string("status", into: &out); out.append(UInt8(ascii: ":")); out.append(contentsOf: Array(String(status).utf8))
-            }
-            out.append(UInt8(ascii: "}"))
+            out.key("error"); out.beginObject()
+            out.key("kind"); out.string(error.kind)
+            out.key("message"); out.string(error.message)
+            if let status = error.status { out.key("status"); out.integer(status) }
+            out.endObject()
         }
-        key("event"); Self.string(event, into: &out)
-        if let fingerprint { key("fingerprint"); Self.string(fingerprint, into: &out) }
-        key("key"); Self.string(self.key, into: &out)
-        if let row { key("row"); out.append(contentsOf: Array(String(row).utf8)) }
-        if let service { key("service"); Self.string(service, into: &out) }
-        if let ticket { key("ticket"); Self.string(ticket, into: &out) }
-        key("time"); Self.string(time, into: &out)
-        if let via { key("via"); Self.string(via, into: &out) }
-        out.append(UInt8(ascii: "}"))
-        out.append(UInt8(ascii: "\n"))
-        return out
-    }
-
-    /// A JSON string: quotes, backslashes and control characters escaped, the rest as UTF-8.
-    static func string(_ text: String, into out: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
-        out.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case UInt8(ascii: "\n"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case UInt8(ascii: "\r"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case UInt8(ascii: "\t"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-            case 0..<0x20:
-                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
-                                        hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
+        out.key("event"); out.string(event)
+        if let fingerprint { out.key("fingerprint"); out.string(fingerprint) }
+        out.key("key"); out.string(key)
+        if let row { out.key("row"); out.integer(row) }
+        if let service { out.key("service"); out.string(service) }
+        if let ticket { out.key("ticket"); out.string(ticket) }
+        out.key("time"); out.string(time)
+        if let via { out.key("via"); out.string(via) }
+        out.endObject()
+        out.raw(UInt8(ascii: "\n"))
+        return out.bytes
     }
 }

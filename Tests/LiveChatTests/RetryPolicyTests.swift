@@ -71,12 +71,12 @@ final class RetryPolicyTests: XCTestCase {
 
     func testThrottleGateHoldsUntilTheLongestPauseEnds() async throws {
         let gate = ThrottleGate()
-        await gate.close(for: .milliseconds(300))
-        await gate.close(for: .milliseconds(100))  // a shorter pause does not shorten it
+        gate.close(for: .milliseconds(300))
+        gate.close(for: .milliseconds(100))  // a shorter pause does not shorten it
         let started = ContinuousClock.now
         try await gate.waitUntilOpen()
         XCTAssertGreaterThanOrEqual(ContinuousClock.now - started, .milliseconds(280))
-        let closedUntil = await gate.closedUntil
+        let closedUntil = gate.closedUntil
         XCTAssertNil(closedUntil)
     }
 }
