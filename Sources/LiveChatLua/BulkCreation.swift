@@ -182,6 +182,7 @@ final class BulkCreation: @unchecked Sendable {
             }
         }
         let work = WorkQueue(queue)
+        let announcer = journal.map { AttemptAnnouncer(journal: $0, rows: queue, batchSize: Self.announcementBatch(options.concurrency)) }
         let inDoubt = Collected<(row: BulkRow, request: CreateTicketRequest, since: Date)>()
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<min(options.concurrency, max(queue.count, 1)) {
@@ -190,8 +191,9 @@ final class BulkCreation: @unchecked Sendable {
                     // meanwhile the worker goes on (its next `attempt` can share that fsync),
                     // but never more than one row ahead.
                     var reporting: Task<Void, Never>?
-                    while let (row, request) = work.next(), !Task.isCancelled {
-                        switch await self.create(row, request, deferringDoubt: true) {
+                    while let (index, (row, request)) = work.next(), !Task.isCancelled {
+                        let announced = announcer.map { announcer in { try await announcer.attemptTime(index) } }
+                        switch await self.create(row, request, announced: announced, deferringDoubt: true) {
                         case .settled(let outcome): self.deliver(outcome)
                         case .inDoubt(let since): inDoubt.add((row, request, since))
                         case .reporting(let report):
@@ -254,10 +256,12 @@ final class BulkCreation: @unchecked Sendable {
     /// Creates one row, retrying what is safe to retry and reconciling what is in doubt. With
     /// `deferringDoubt`, an attempt whose outcome is unknown ends the call (the run settles the
     /// row once no other create is in flight) instead of being searched for at once.
+    ///
+    /// `announced`, when given, waits for the row's first `attempt` event, recorded ahead by an
+    /// `AttemptAnnouncer`, and gives its time; later rounds record their own.
     private func create(_ row: BulkRow, _ request: CreateTicketRequest, inDoubtSince doubt: Date? = nil,
-                        deferringDoubt: Bool) async -> CreateResult {
+                        announced: (() async throws -> Date)? = nil, deferringDoubt: Bool) async -> CreateResult {
         guard let client else { return .settled(BulkOutcome(row: row.number, key: row.key, status: .failed)) }
-        let fingerprint = Self.fingerprint(request)
         var inDoubtSince: Date? = doubt
         var lastError = LiveChatError(kind: .cancelled, message: "the run was cancelled")
         for round in 1...options.maxRounds {
@@ -278,10 +282,14 @@ final class BulkCreation: @unchecked Sendable {
                 case .absent: inDoubtSince = nil
                 }
             }
-            let started = Date()
+            var started = Date()
             do {
-                try await journal?.record(.init(event: "attempt", key: row.key, row: row.number,
-                                                time: Timestamp.string(started), fingerprint: fingerprint))
+                if round == 1, inDoubtSince == nil, let announced {
+                    started = try await announced()
+                } else {
+                    try await journal?.record(.init(event: "attempt", key: row.key, row: row.number,
+                                                    time: Timestamp.string(started), fingerprint: Self.fingerprint(request)))
+                }
             } catch {
                 return .settled(BulkOutcome(row: row.number, key: row.key, status: .failed,
                                             error: LiveChatError(kind: .configuration, message: "\(error)")))
@@ -349,6 +357,11 @@ final class BulkCreation: @unchecked Sendable {
         try? await journal?.record(.init(event: "failed", key: row.key, row: row.number, time: Timestamp.string(Date()),
                                          error: .init(kind: error.kind.rawValue, status: error.status, message: error.message)))
         return BulkOutcome(row: row.number, key: row.key, status: .failed, error: error)
+    }
+
+    /// Rows announced per journal sync: twice the concurrency, 8 to 128.
+    static func announcementBatch(_ concurrency: Int) -> Int {
+        min(128, max(8, 2 * concurrency))
     }
 
     private func backoff(afterRound round: Int) -> Duration {
@@ -448,7 +461,7 @@ final class BulkCreation: @unchecked Sendable {
     }
 }
 
-/// Rows handed out to workers one at a time.
+/// Rows handed out to workers one at a time, with their place in the queue.
 final class WorkQueue<Item>: @unchecked Sendable {
     private let lock = NSLock()
     private var items: [Item]
@@ -456,11 +469,63 @@ final class WorkQueue<Item>: @unchecked Sendable {
 
     init(_ items: [Item]) { self.items = items }
 
-    func next() -> Item? {
+    func next() -> (Int, Item)? {
         lock.withLock {
             guard index < items.count else { return nil }
             defer { index += 1 }
-            return items[index]
+            return (index, items[index])
+        }
+    }
+}
+
+/// Records the rows' first `attempt` events ahead of the workers, a batch of rows per journal
+/// sync, instead of one sync per row before each send.
+///
+/// An `attempt` event says a create may have been sent from then on; recording it early only
+/// widens that window. If the run dies, the rows announced but not yet sent are in doubt, and a
+/// rerun searches for them before creating them: at most two batches more than were in flight.
+/// A row is never sent before its event is on disk.
+final class AttemptAnnouncer: @unchecked Sendable {
+    private let journal: Journal
+    private let rows: [(BulkRow, CreateTicketRequest)]
+    private let batchSize: Int
+    private let lock = NSLock()
+    /// Each started batch's recording: its time once synced.
+    private var batches: [Int: Task<Date, Error>] = [:]
+
+    init(journal: Journal, rows: [(BulkRow, CreateTicketRequest)], batchSize: Int) {
+        self.journal = journal
+        self.rows = rows
+        self.batchSize = max(1, batchSize)
+    }
+
+    /// Waits until row `index`'s attempt is on disk and returns its time. Past the middle of a
+    /// batch, the next batch is started so that it is ready before it is needed.
+    func attemptTime(_ index: Int) async throws -> Date {
+        let batch = index / batchSize
+        let recording = start(batch)
+        if index % batchSize >= batchSize / 2 { _ = start(batch + 1) }
+        return try await recording.value
+    }
+
+    private func start(_ batch: Int) -> Task<Date, Error> {
+        lock.withLock {
+            if let started = batches[batch] { return started }
+            let range = min(batch * batchSize, rows.count)..<min((batch + 1) * batchSize, rows.count)
+            let journal = self.journal, rows = self.rows
+            let recording = Task<Date, Error> {
+                let now = Date()
+                let time = Timestamp.string(now)
+                guard !range.isEmpty else { return now }
+                try await journal.record(range.map { index in
+                    let (row, request) = rows[index]
+                    return .init(event: "attempt", key: row.key, row: row.number, time: time,
+                                 fingerprint: BulkCreation.fingerprint(request))
+                })
+                return now
+            }
+            batches[batch] = recording
+            return recording
         }
     }
 }

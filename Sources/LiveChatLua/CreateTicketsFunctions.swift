@@ -141,7 +141,7 @@ final class CreateTicketsFunctions {
             }
             firstRowOfKey[rowKey] = number
             let request: Result<CreateTicketRequest, LiveChatError>
-            if let connection = TicketArguments.connectionFields.sorted().first(where: { fields[$0] != .nil }) {
+            if let connection = TicketArguments.connectionFieldsSorted.first(where: { fields[$0] != .nil }) {
                 request = .failure(problem("field '\(connection)' is not allowed in a row (use livechat.configure)"))
             } else {
                 do {

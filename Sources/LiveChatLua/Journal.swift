@@ -146,14 +146,20 @@ final class Journal: @unchecked Sendable {
 
     /// Appends an event and returns once it is on disk (written and fsynced).
     func record(_ event: Event) async throws {
-        let line = event.line()
+        try await record([event])
+    }
+
+    /// Appends events, in order, and returns once they are on disk: one sync for them all.
+    func record(_ events: [Event]) async throws {
+        var lines: [UInt8] = []
+        for event in events { lines.append(contentsOf: event.line()) }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
             let startFlush: Bool = lock.withLock {
                 if let failure {
                     continuation.resume(throwing: failure)
                     return false
                 }
-                pending.append(contentsOf: line)
+                pending.append(contentsOf: lines)
                 waiters.append(continuation)
                 if flushing { return false }
                 flushing = true
