@@ -103,8 +103,18 @@ public enum CSVModule {
         }
         let reader: CSVReader
         do {
-            reader = try CSVReader(stream: InputStream(data: data), hasHeaderRow: options.header,
-                                   trimFields: options.trim, delimiter: options.delimiter)
+            if var text = String(validating: data, as: UTF8.self) {
+                // Parsed from a string, the library walks its scalars directly instead of decoding
+                // a byte stream through two iterator layers: about twice as fast. A UTF-8 BOM,
+                // which the stream reader skips, is dropped here.
+                if text.unicodeScalars.first == "\u{FEFF}" { text.unicodeScalars.removeFirst() }
+                reader = try CSVReader(string: text, hasHeaderRow: options.header,
+                                       trimFields: options.trim, delimiter: options.delimiter)
+            } else {
+                // Not UTF-8: the stream reader says where decoding fails.
+                reader = try CSVReader(stream: InputStream(data: data), hasHeaderRow: options.header,
+                                       trimFields: options.trim, delimiter: options.delimiter)
+            }
         } catch {
             throw Problem(description: "\(path): \(error)")
         }

@@ -50,6 +50,16 @@ final class CSVModuleTests: XCTestCase {
         XCTAssertTrue(out.last?.stringValue?.contains("/nonexistent/x.csv") == true, "\(out)")
     }
 
+    func testAFileThatIsNotUTF8ReturnsNilAndAMessage() throws {
+        let path = harness.path("latin1.csv")
+        var data = Data("name,message\nJos".utf8)
+        data.append(contentsOf: [0xE9, 0x0A])  // "José" in Latin-1: not UTF-8
+        try data.write(to: URL(fileURLWithPath: path))
+        let out = try harness.run("return csv.read(...)", .string(path))
+        XCTAssertEqual(out.first, .nil)
+        XCTAssertTrue(out.last?.stringValue?.contains(path) == true, "\(out)")
+    }
+
     func testBadOptionsRaise() throws {
         XCTAssertThrowsError(try harness.run("csv.read('x.csv', { delimiter = ';;' })")) { error in
             XCTAssertTrue("\(error)".contains("bad argument #2 to 'read' (field 'delimiter' expected one character"), "\(error)")
