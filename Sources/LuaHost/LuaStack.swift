@@ -77,11 +77,11 @@ public struct LuaStack {
     /// Copies the value at an index into Swift. Functions, full userdata and threads cannot be
     /// copied; nor can a table that contains itself.
     public func value(at index: Int32) throws -> LuaValue {
-        var path = Set<UnsafeRawPointer>()
+        var path: [UnsafeRawPointer] = []
         return try value(at: lua_absindex(L, index), path: &path)
     }
 
-    private func value(at index: Int32, path: inout Set<UnsafeRawPointer>) throws -> LuaValue {
+    private func value(at index: Int32, path: inout [UnsafeRawPointer]) throws -> LuaValue {
         switch lua_type(L, index) {
         case LUA_TNIL, LUA_TNONE: return .nil
         case LUA_TBOOLEAN: return .boolean(lua_toboolean(L, index) != 0)
@@ -97,7 +97,9 @@ public struct LuaStack {
         }
     }
 
-    private func table(at index: Int32, path: inout Set<UnsafeRawPointer>) throws -> LuaValue {
+    /// `path`: the tables being copied, outermost first (an array: it is short, and searching it
+    /// costs less than hashing into a set for every table).
+    private func table(at index: Int32, path: inout [UnsafeRawPointer]) throws -> LuaValue {
         guard let identity = lua_topointer(L, index) else { return .table(LuaTable()) }
         guard !path.contains(identity) else {
             throw LuaError(kind: .conversion, message: "cannot convert a table that contains itself")
@@ -106,8 +108,8 @@ public struct LuaStack {
             throw LuaError(kind: .conversion, message: "table nested more than \(Self.maxDepth) levels deep")
         }
         guard lua_checkstack(L, 4) != 0 else { throw LuaError(kind: .memory, message: "stack overflow") }
-        path.insert(identity)
-        defer { path.remove(identity) }
+        path.append(identity)
+        defer { path.removeLast() }
 
         var table = LuaTable()
         let base = lua_gettop(L)
@@ -126,6 +128,8 @@ public struct LuaStack {
         let count = Int64(table.sequence.count)
         // Every other key; lua_next raises only for a key not in the table, which cannot happen
         // with keys it returned itself.
+        // Gathered first, so that the dictionary is allocated once at its size.
+        var fields: [(LuaValue, LuaValue)] = []
         lua_pushnil(L)
         while lua_next(L, index) != 0 {
             let keyIndex = lua_gettop(L) - 1
@@ -140,8 +144,12 @@ public struct LuaStack {
             // confuse lua_next).
             let key = try value(at: keyIndex, path: &path)
             let item = try value(at: keyIndex + 1, path: &path)
-            table.fields[key] = item
+            fields.append((key, item))
             clshim_pop(L, 1)
+        }
+        if !fields.isEmpty {
+            table.fields.reserveCapacity(fields.count)
+            for (key, item) in fields { table.fields[key] = item }
         }
         return .table(table)
     }

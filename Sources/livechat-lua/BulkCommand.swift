@@ -181,32 +181,38 @@ struct BulkCommand: ParsableCommand {
     static let script = #"""
     local o = ...
     local function fail(message) error("bulk: " .. message, 0) end
-    local rows, header = csv.read(o.file, { header = true, delimiter = o.delimiter })
-    if rows == nil then fail(header) end
+    -- Read as arrays, the first row naming the columns: no table keyed by name per row.
+    local rows, message = csv.read(o.file, { header = false, delimiter = o.delimiter })
+    if rows == nil then fail(message) end
+    local header = rows[1]
     if header == nil then fail(o.file .. ": no header row") end
 
     -- Columns named like a field (any case, ignoring '_', '-' and spaces) fill it.
     local function normal(name) return (name:lower():gsub("[%s_%-]", "")) end
-    local columns = {}
-    for _, column in ipairs(header) do columns[normal(column)] = column end
+    local columns, position = {}, {}
+    for i, column in ipairs(header) do
+      columns[normal(column)] = column
+      position[column] = i
+    end
     local map = {}
     for _, field in ipairs(o.fields) do map[field] = columns[normal(field)] end
     for field, column in pairs(o.map) do map[field] = column end
-    local known = {}
-    for _, column in ipairs(header) do known[column] = true end
     for field, column in pairs(map) do
-      if not known[column] then fail(string.format("--map %s=%s: no column '%s' in %s", field, column, column, o.file)) end
+      if not position[column] then fail(string.format("--map %s=%s: no column '%s' in %s", field, column, column, o.file)) end
     end
-    if o.key ~= nil and not known[o.key] then fail(string.format("--key: no column '%s' in %s", o.key, o.file)) end
+    if o.key ~= nil and not position[o.key] then fail(string.format("--key: no column '%s' in %s", o.key, o.file)) end
     for _, field in ipairs({ "message", "requesterEmail" }) do
       if map[field] == nil then fail(string.format("no column for '%s' in %s: name one with --map %s=COLUMN", field, o.file, field)) end
     end
 
+    local fill = {}
+    for field, column in pairs(map) do fill[#fill + 1] = { field, position[column] } end
+    local keyAt = o.key and position[o.key]
     local tickets = {}
-    for i, row in ipairs(rows) do
-      local ticket = {}
-      for field, column in pairs(map) do
-        local value = row[column]
+    for i = 2, #rows do
+      local row, ticket = rows[i], {}
+      for _, pair in ipairs(fill) do
+        local field, value = pair[1], row[pair[2]]
         if value ~= nil and value ~= "" then
           if field == "group" then
             local groups = {}
@@ -216,21 +222,22 @@ struct BulkCommand: ParsableCommand {
           ticket[field] = value
         end
       end
-      if o.key ~= nil then ticket._key = row[o.key] end
-      tickets[i] = ticket
+      if keyAt then ticket._key = row[keyAt] end
+      tickets[i - 1] = ticket
     end
+    rows = nil
 
     -- Failures are told as they happen (the first 20; the results file has them all).
-    local told, position = 0, nil
+    local told, number = 0, nil
     local function tell(row, err)
       told = told + 1
       if told > 20 then return end
       local message = err.message:gsub("^bad argument #1 to 'createTickets' %(row %d+: (.*)%)$", "%1")
       if told == 20 then message = message .. " (further failures: see the results file)" end
-      io.stderr:write(string.format("%srow %d: %s\n", o.terminal and "\r\27[K" or "", position[row], message))
+      io.stderr:write(string.format("%srow %d: %s\n", o.terminal and "\r\27[K" or "", number[row], message))
     end
-    position = {}
-    for i, ticket in ipairs(tickets) do position[ticket] = i end
+    number = {}
+    for i, ticket in ipairs(tickets) do number[ticket] = i end
     local summary, err = livechat.createTickets(tickets, {
       concurrency = o.concurrency, maxAttempts = o.maxAttempts, key = o.key and "_key" or nil,
       journal = (not o.dryRun) and o.journal or nil, results = (not o.dryRun) and o.results or nil,
