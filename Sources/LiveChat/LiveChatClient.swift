@@ -95,23 +95,18 @@ public final class LiveChatClient: Sendable {
     /// `POST /tickets`, for callers that need only the new ticket's id (a bulk run that hands no
     /// ticket to a script): the answer's `id` is read, not the whole ticket.
     public func createTicketID(_ request: CreateTicketRequest) async throws -> String {
-        let created: CreatedTicketID = try await send(.POST, path: "/tickets", body: request.json())
+        let delivered = try await exchange(.POST, path: "/tickets", body: request.json())
+        if let id = JSONMemberScanner.string(named: "id", in: delivered.answer.body) {
+            delivered.reportSuccess(self)
+            return id
+        }
+        // Anything unusual: decoded the ordinary way, which also says what is wrong.
+        let created: CreatedTicketID = try decode(delivered)
         return created.id
     }
 
-    /// The `id` of a created ticket; read without decoding the rest of the ticket when it can be.
-    private struct CreatedTicketID: Decodable, FastDecodable {
+    private struct CreatedTicketID: Decodable {
         var id: String
-
-        init(from decoder: Decoder) throws {
-            enum Keys: String, CodingKey { case id }
-            id = try decoder.container(keyedBy: Keys.self).decode(String.self, forKey: .id)
-        }
-
-        init?(fastFrom body: [UInt8]) {
-            guard let id = JSONMemberScanner.string(named: "id", in: body) else { return nil }
-            self.id = id
-        }
     }
 
     /// `GET /tickets/{id}`: one ticket.
@@ -148,11 +143,47 @@ public final class LiveChatClient: Sendable {
 
     // MARK: - Sending, with retries
 
-    /// Sends one call: waits for the shared throttle gate, makes attempts until one succeeds or the
-    /// retry policy says stop, and decodes the answer.
+    /// Sends one call and decodes its answer.
     private func send<Response: Decodable>(
         _ method: HTTPMethod, path: String, query: String = "", body: [UInt8]? = nil
     ) async throws -> Response {
+        try decode(try await exchange(method, path: path, query: query, body: body))
+    }
+
+    /// A successful (2xx) answer, and what its attempt is reported with once it is decoded.
+    private struct Delivered {
+        var answer: HTTPAnswer
+        var method: HTTPMethod
+        var target: String
+        var attempt: Int
+        var duration: Duration
+
+        func reportSuccess(_ client: LiveChatClient) {
+            client.report(method, target, attempt, status: answer.status, failure: nil, willRetry: false, duration)
+        }
+    }
+
+    /// Decodes a successful answer; an answer that is not the expected JSON is a `protocol` error.
+    private func decode<Response: Decodable>(_ delivered: Delivered) throws -> Response {
+        do {
+            let value = try JSONDecoder().decode(Response.self, from: Data(delivered.answer.body))
+            delivered.reportSuccess(self)
+            return value
+        } catch {
+            let summary = Self.describe(decodingError: error)
+            throw finish(
+                LiveChatError(kind: .protocol, status: delivered.answer.status,
+                              message: "the answer is not the expected JSON: \(summary)"),
+                delivered.method, delivered.target, delivered.attempt, delivered.duration)
+        }
+    }
+
+    /// Makes one call's attempts: waits for the shared throttle gate, sends, and tries again
+    /// until an answer is 2xx or the retry policy says stop. Not generic, so that the hot path
+    /// of a bulk run is compiled once, for its types.
+    private func exchange(
+        _ method: HTTPMethod, path: String, query: String = "", body: [UInt8]? = nil
+    ) async throws -> Delivered {
         let transport: Transport
         switch self.transport {
         case .success(let value): transport = value
@@ -190,21 +221,7 @@ public final class LiveChatClient: Sendable {
             var retryAfter: Duration?
             switch outcome {
             case .success(let response) where (200..<300).contains(response.status):
-                if let fast = Response.self as? FastDecodable.Type, let value = fast.init(fastFrom: response.body) {
-                    report(method, target, attempt, status: response.status, failure: nil, willRetry: false, duration)
-                    return value as! Response
-                }
-                do {
-                    let value = try JSONDecoder().decode(Response.self, from: Data(response.body))
-                    report(method, target, attempt, status: response.status, failure: nil, willRetry: false, duration)
-                    return value
-                } catch {
-                    let summary = Self.describe(decodingError: error)
-                    throw finish(
-                        LiveChatError(kind: .protocol, status: response.status,
-                                      message: "the answer is not the expected JSON: \(summary)"),
-                        method, target, attempt, duration)
-                }
+                return Delivered(answer: response, method: method, target: target, attempt: attempt, duration: duration)
             case .success(let response):
                 failure = .status(response.status)
                 error = LiveChatError.http(status: response.status, reason: response.reason, body: response.body, retryable: false)
@@ -250,14 +267,17 @@ public final class LiveChatClient: Sendable {
         _ method: HTTPMethod, _ target: String, _ attempt: Int, status: Int?,
         failure: LiveChatError.Kind?, willRetry: Bool, _ duration: Duration
     ) {
-        var metadata: Logger.Metadata = [
-            "method": "\(method.rawValue)", "path": "\(target)", "attempt": "\(attempt)",
-            "duration": "\(duration)",
-        ]
-        if let status { metadata["status"] = "\(status)" }
-        if let failure { metadata["failure"] = "\(failure.rawValue)" }
-        if willRetry { metadata["retry"] = "true" }
-        logger.debug("LiveChat request", metadata: metadata)
+        // Built only when it will be logged: a bulk run reports thousands of attempts.
+        if logger.logLevel <= .debug {
+            var metadata: Logger.Metadata = [
+                "method": "\(method.rawValue)", "path": "\(target)", "attempt": "\(attempt)",
+                "duration": "\(duration)",
+            ]
+            if let status { metadata["status"] = "\(status)" }
+            if let failure { metadata["failure"] = "\(failure.rawValue)" }
+            if willRetry { metadata["retry"] = "true" }
+            logger.debug("LiveChat request", metadata: metadata)
+        }
         onAttempt?(LiveChatAttempt(
             method: method.rawValue, path: target, number: attempt, status: status, failure: failure,
             willRetry: willRetry, duration: duration))
@@ -309,11 +329,6 @@ public final class LiveChatClient: Sendable {
             return "\(error)"
         }
     }
-}
-
-/// An answer that can be read from its bytes without `JSONDecoder`; nil sends it the usual way.
-private protocol FastDecodable {
-    init?(fastFrom body: [UInt8])
 }
 
 extension LiveChatClient: CustomStringConvertible, CustomReflectable {

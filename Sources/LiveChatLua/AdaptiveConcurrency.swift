@@ -26,7 +26,15 @@ final class AdaptiveConcurrency: @unchecked Sendable {
 
     /// Waits for a slot; false when the limiter was closed (the run is cancelled).
     func acquire() async -> Bool {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+        // The common case, a free slot, without suspending.
+        let immediate: Bool? = lock.withLock {
+            if closed { return false }
+            guard waiters.isEmpty, inFlight < max(1, Int(limit)) else { return nil }
+            inFlight += 1
+            return true
+        }
+        if let immediate { return immediate }
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
             let granted: Bool? = lock.withLock {
                 if closed { return false }
                 if inFlight < max(1, Int(limit)) {

@@ -187,24 +187,19 @@ final class BulkCreation: @unchecked Sendable {
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<min(options.concurrency, max(queue.count, 1)) {
                 group.addTask {
-                    // A created row's outcome is reported once its `created` event is synced;
-                    // meanwhile the worker goes on (its next `attempt` can share that fsync),
-                    // but never more than one row ahead.
-                    var reporting: Task<Void, Never>?
                     while let (index, (row, request)) = work.next(), !Task.isCancelled {
                         let announced = announcer.map { announcer in { try await announcer.attemptTime(index) } }
                         switch await self.create(row, request, announced: announced, deferringDoubt: true) {
                         case .settled(let outcome): self.deliver(outcome)
                         case .inDoubt(let since): inDoubt.add((row, request, since))
-                        case .reporting(let report):
-                            await reporting?.value
-                            reporting = report
+                        case .reportedWhenDurable: break
                         }
                     }
-                    await reporting?.value
                 }
             }
         }
+        // Every `created` event appended so far is on disk and its row reported.
+        try? await journal?.record([])
         // Rows in doubt since this run's own attempt, now that nothing else is in flight (every
         // created row recorded): one at a time, each searched for before it is sent again.
         for (row, request, since) in inDoubt.all.sorted(by: { $0.row.number < $1.row.number }) {
@@ -247,8 +242,8 @@ final class BulkCreation: @unchecked Sendable {
     /// How a create ended: settled (created, found or failed), or in doubt (deferred).
     enum CreateResult {
         case settled(BulkOutcome)
-        /// Created; the task reports the outcome once the journal event is synced.
-        case reporting(Task<Void, Never>)
+        /// Created; the outcome is reported once its journal event is on disk.
+        case reportedWhenDurable
         /// The attempt's outcome is unknown; with `deferringDoubt` the row is left for later.
         case inDoubt(since: Date)
     }
@@ -307,10 +302,8 @@ final class BulkCreation: @unchecked Sendable {
                     // The ticket exists whatever happens now: an unsynced `created` event only
                     // leaves the row in doubt for a rerun, which finds the ticket. So the worker
                     // need not wait for the sync; the outcome is not reported before it.
-                    _ = claims.claim(id)  // now, before any search can see the ticket
-                    return .reporting(Task(executorPreference: executor) {
-                        self.deliver(await self.settle(row, ticketID: id, ticket: ticket, reconciled: false))
-                    })
+                    settleWhenDurable(row, ticketID: id, ticket: ticket)
+                    return .reportedWhenDurable
                 }
                 return .settled(await settle(row, ticketID: id, ticket: ticket, reconciled: false))
             } catch let error as LiveChatError {
@@ -334,6 +327,25 @@ final class BulkCreation: @unchecked Sendable {
             return .settled(BulkOutcome(row: row.number, key: row.key, status: .failed, error: error))
         }
         return .settled(await fail(row, lastError))
+    }
+
+    /// Records a ticket just created and reports it once the record is on disk, without waiting.
+    private func settleWhenDurable(_ row: BulkRow, ticketID: String, ticket: Ticket?) {
+        _ = claims.claim(ticketID)  // now, before any search can see the ticket
+        let created = BulkOutcome(row: row.number, key: row.key, status: .created, ticketID: ticketID, ticket: ticket)
+        guard let journal else {
+            deliver(created)
+            return
+        }
+        let event = Journal.Event(event: "created", key: row.key, row: row.number, time: Timestamp.string(Date()), ticket: ticketID)
+        journal.append([event]) { problem in
+            guard let problem else {
+                self.deliver(created)
+                return
+            }
+            self.deliver(BulkOutcome(row: row.number, key: row.key, status: .failed, ticketID: ticketID, error: LiveChatError(
+                kind: .configuration, message: "ticket \(ticketID) was created but \(problem)")))
+        }
     }
 
     /// Records a created (or found) ticket, then reports it.

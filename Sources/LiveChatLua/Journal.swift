@@ -59,7 +59,8 @@ final class Journal: @unchecked Sendable {
     private let descriptor: Int32
     private let lock = NSLock()
     private var pending: [UInt8] = []
-    private var waiters: [CheckedContinuation<Void, Error>] = []
+    /// Called once their events are on disk (nil), or could not be written.
+    private var waiters: [@Sendable (Problem?) -> Void] = []
     private var flushing = false
     private var failure: Problem?
     private let flusher = DispatchQueue(label: "livechat-lua.journal")
@@ -149,31 +150,37 @@ final class Journal: @unchecked Sendable {
         try await record([event])
     }
 
-    /// Appends events, in order, and returns once they are on disk: one sync for them all.
+    /// Appends events, in order, and returns once they are on disk: one sync for them all. With
+    /// no events, returns once everything appended before is on disk and reported.
     func record(_ events: [Event]) async throws {
-        var lines: [UInt8] = []
-        for event in events { lines.append(contentsOf: event.line()) }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
-            let startFlush: Bool = lock.withLock {
-                if let failure {
-                    continuation.resume(throwing: failure)
-                    return false
-                }
-                pending.append(contentsOf: lines)
-                waiters.append(continuation)
-                if flushing { return false }
-                flushing = true
-                return true
+            append(events) { problem in
+                if let problem { continuation.resume(throwing: problem) } else { continuation.resume() }
             }
-            if startFlush { flusher.async { self.flushLoop() } }
         }
     }
 
+    /// Appends events, in order, and calls `whenDurable` on the journal's own thread once they
+    /// are on disk (nil) or could not be written (the problem). Callbacks run in append order.
+    func append(_ events: [Event], whenDurable: @escaping @Sendable (Problem?) -> Void) {
+        var lines: [UInt8] = []
+        for event in events { lines.append(contentsOf: event.line()) }
+        let (refused, startFlush): (Problem?, Bool) = lock.withLock {
+            if let failure { return (failure, false) }
+            pending.append(contentsOf: lines)
+            waiters.append(whenDurable)
+            if flushing { return (nil, false) }
+            flushing = true
+            return (nil, true)
+        }
+        if let refused { whenDurable(refused) }
+        if startFlush { flusher.async { self.flushLoop() } }
+    }
 
     /// Writes and syncs batches until nothing is pending; each batch's waiters resume after its fsync.
     private func flushLoop() {
         while true {
-            let (bytes, batch): ([UInt8], [CheckedContinuation<Void, Error>]) = lock.withLock {
+            let (bytes, batch): ([UInt8], [@Sendable (Problem?) -> Void]) = lock.withLock {
                 let taken = (pending, waiters)
                 pending.removeAll(keepingCapacity: true)
                 waiters.removeAll(keepingCapacity: true)
@@ -183,9 +190,9 @@ final class Journal: @unchecked Sendable {
             if batch.isEmpty { return }
             if let problem = persist(bytes) {
                 lock.withLock { failure = problem }
-                for waiter in batch { waiter.resume(throwing: problem) }
+                for waiter in batch { waiter(problem) }
             } else {
-                for waiter in batch { waiter.resume() }
+                for waiter in batch { waiter(nil) }
             }
         }
     }
