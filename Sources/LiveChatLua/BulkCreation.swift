@@ -567,6 +567,10 @@ final class OutcomeQueue: @unchecked Sendable {
     private let lock = NSLock()
     private var items: [BulkOutcome] = []
     private var finished = false
+    /// When `next` last returned; touched by its one caller only.
+    private var lastTaken: ContinuousClock.Instant?
+
+    private var isFinished: Bool { lock.withLock { finished } }
     private var waiter: CheckedContinuation<[BulkOutcome]?, Never>?
 
     func push(_ outcome: BulkOutcome) {
@@ -590,9 +594,14 @@ final class OutcomeQueue: @unchecked Sendable {
     }
 
     /// Every outcome since the last call, waiting for at least one; nil once the run is over
-    /// and all were taken.
+    /// and all were taken. Calls come at most every 10 ms, so that the Lua side takes outcomes
+    /// by the hundred during a fast run, not one wake-up per row.
     func next() async -> [BulkOutcome]? {
-        await withCheckedContinuation { continuation in
+        if let last = lastTaken, !isFinished {
+            try? await Task.sleep(until: last + .milliseconds(10), clock: .continuous)
+        }
+        defer { lastTaken = .now }
+        return await withCheckedContinuation { continuation in
             let ready: [BulkOutcome]?? = lock.withLock {
                 if !items.isEmpty {
                     defer { items.removeAll() }

@@ -200,7 +200,9 @@ final class CreateTicketsFunctions {
         return .value(.integer(Int64(nextRun)))
     }
 
-    /// `next(run)` → the next batch of outcomes, or nil when the run is over.
+    /// `next(run)` → the next batch of outcomes (every one when the script keeps tickets, else
+    /// only failures), the number of rows created and skipped in it besides; nil when the run is
+    /// over.
     lazy var next: LuaHostFunction = { [unowned self] args in
         guard let id = args.integer(1).map(Int.init), let run = self.runs[id] else {
             return .argumentError(1, "not a running bulk run")
@@ -214,8 +216,16 @@ final class CreateTicketsFunctions {
             }
             guard let batch else { return .values([.nil]) }
             var items: [LuaValue] = []
-            items.reserveCapacity(batch.count)
+            // A script without onResult sees only failures one by one; the rest are counted.
+            var created: Int64 = 0, skipped: Int64 = 0
             for outcome in batch {
+                if !keepTickets {
+                    switch outcome.status {
+                    case .created: created += 1; continue
+                    case .skipped: skipped += 1; continue
+                    case .failed: break
+                    }
+                }
                 var table = LuaTable()
                 table["row"] = .integer(Int64(outcome.row))
                 table["key"] = .string(outcome.key)
@@ -228,7 +238,7 @@ final class CreateTicketsFunctions {
                 if let error = outcome.error { table["error"] = ErrorObject.table(error) }
                 items.append(.table(table))
             }
-            return .values([.table(LuaTable(sequence: items))])
+            return .values([.table(LuaTable(sequence: items)), .integer(created), .integer(skipped)])
         }
     }
 

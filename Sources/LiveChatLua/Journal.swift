@@ -57,10 +57,14 @@ final class Journal: @unchecked Sendable {
     /// The service of the last run recorded, if any.
     let lastService: String?
     private let descriptor: Int32
-    private let lock = NSLock()
+    /// Guards the fields below; signalled when an urgent append arrives.
+    private let lock = NSCondition()
     private var pending: [UInt8] = []
     /// Called once their events are on disk (nil), or could not be written.
     private var waiters: [@Sendable (Problem?) -> Void] = []
+    /// Whether someone waits for the pending events (an `attempt` must be on disk before its
+    /// request is sent); otherwise the flusher gathers appends a little longer per sync.
+    private var urgent = false
     private var flushing = false
     private var failure: Problem?
     private let flusher = DispatchQueue(label: "livechat-lua.journal")
@@ -154,7 +158,7 @@ final class Journal: @unchecked Sendable {
     /// no events, returns once everything appended before is on disk and reported.
     func record(_ events: [Event]) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
-            append(events) { problem in
+            append(events, urgent: true) { problem in
                 if let problem { continuation.resume(throwing: problem) } else { continuation.resume() }
             }
         }
@@ -162,13 +166,18 @@ final class Journal: @unchecked Sendable {
 
     /// Appends events, in order, and calls `whenDurable` on the journal's own thread once they
     /// are on disk (nil) or could not be written (the problem). Callbacks run in append order.
-    func append(_ events: [Event], whenDurable: @escaping @Sendable (Problem?) -> Void) {
+    /// Unless `urgent`, the sync may wait a few milliseconds to take more events with it.
+    func append(_ events: [Event], urgent: Bool = false, whenDurable: @escaping @Sendable (Problem?) -> Void) {
         var lines: [UInt8] = []
         for event in events { lines.append(contentsOf: event.line()) }
         let (refused, startFlush): (Problem?, Bool) = lock.withLock {
             if let failure { return (failure, false) }
             pending.append(contentsOf: lines)
             waiters.append(whenDurable)
+            if urgent {
+                self.urgent = true
+                lock.signal()
+            }
             if flushing { return (nil, false) }
             flushing = true
             return (nil, true)
@@ -177,10 +186,19 @@ final class Journal: @unchecked Sendable {
         if startFlush { flusher.async { self.flushLoop() } }
     }
 
+    /// How long lazy appends wait for company before their sync.
+    static let gathering: TimeInterval = 0.002
+
     /// Writes and syncs batches until nothing is pending; each batch's waiters resume after its fsync.
     private func flushLoop() {
         while true {
             let (bytes, batch): ([UInt8], [@Sendable (Problem?) -> Void]) = lock.withLock {
+                // Appends nobody waits for are gathered for up to 2 ms, or until an urgent one:
+                // a bulk run's `created` events then share syncs instead of one each.
+                if !urgent, !waiters.isEmpty {
+                    _ = lock.wait(until: Date(timeIntervalSinceNow: Self.gathering))
+                }
+                urgent = false
                 let taken = (pending, waiters)
                 pending.removeAll(keepingCapacity: true)
                 waiters.removeAll(keepingCapacity: true)

@@ -87,8 +87,9 @@ enum Prelude {
       local failures = summary.failures
       local callbackError = nil
       while true do
-        local batch = bulkNext(run)
+        local batch, created, skipped = bulkNext(run)
         if batch == nil then break end
+        summary.created, summary.skipped = summary.created + created, summary.skipped + skipped
         for i = 1, #batch do
           local outcome = batch[i]
           local err = outcome.error
