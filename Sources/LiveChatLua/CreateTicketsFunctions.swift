@@ -110,12 +110,13 @@ final class CreateTicketsFunctions {
         var rows: [BulkRow] = []
         rows.reserveCapacity(table.sequence.count)
         var firstRowOfKey: [String: Int] = [:]
+        let keyField = key.map { LuaValue.string(LuaString($0)) }
         for (i, item) in table.sequence.enumerated() {
             let number = i + 1
             func problem(_ message: String) -> LiveChatError {
                 LiveChatError(kind: .validation, message: "bad argument #1 to 'createTickets' (row \(number): \(message))")
             }
-            guard case .table(var fields) = item else {
+            guard case .table(let fields) = item else {
                 rows.append(BulkRow(number: number, key: String(number),
                                     request: .failure(problem("table expected, got \(TicketArguments.typeName(item))"))))
                 continue
@@ -123,14 +124,14 @@ final class CreateTicketsFunctions {
             var rowKey = String(number)
             var keyProblem: String?
             if let key {
-                switch fields[key] {
+                switch fields.fields[keyField!] ?? .nil {
                 case .string(let s) where !s.bytes.isEmpty: rowKey = s.description
                 case .integer(let n): rowKey = String(n)
                 case .nil: keyProblem = "key field '\(key)' is missing"
                 case let other: keyProblem = "key field '\(key)' expected a non-empty string or an integer, got \(TicketArguments.describe(value: other))"
                 }
-                // The key identifies the row; it is not sent unless it is also a ticket field.
-                if !TicketArguments.createFields.contains(key) { fields[key] = .nil }
+                // The key identifies the row; it is not sent unless it is also a ticket field
+                // (TicketArguments ignores it).
             }
             if keyProblem == nil, let earlier = firstRowOfKey[rowKey] {
                 keyProblem = "key '\(rowKey)' repeats row \(earlier)'s"
@@ -141,11 +142,11 @@ final class CreateTicketsFunctions {
             }
             firstRowOfKey[rowKey] = number
             let request: Result<CreateTicketRequest, LiveChatError>
-            if let connection = TicketArguments.connectionFieldsSorted.first(where: { fields[$0] != .nil }) {
-                request = .failure(problem("field '\(connection)' is not allowed in a row (use livechat.configure)"))
+            if let connection = TicketArguments.connectionKeys.first(where: { fields.fields[$0.key] != nil }) {
+                request = .failure(problem("field '\(connection.name)' is not allowed in a row (use livechat.configure)"))
             } else {
                 do {
-                    request = .success(try TicketArguments(.table(fields), allowed: TicketArguments.createFields).createRequest())
+                    request = .success(try TicketArguments(.table(fields), allowed: TicketArguments.createFields, ignoring: key).createRequest())
                 } catch {
                     request = .failure(problem(TicketArguments.message(of: error)))
                 }

@@ -18,7 +18,8 @@ struct TicketArguments {
 
     /// Connection settings a call may carry of its own, as the connector's JSON requests do.
     static let connectionFields: Set<String> = ["apiUrl", "login", "apiKey"]
-    static let connectionFieldsSorted = connectionFields.sorted()
+    /// The connection fields as table keys, in name order.
+    static let connectionKeys: [(name: String, key: LuaValue)] = connectionFields.sorted().map { ($0, .string(LuaString($0))) }
 
     static let createFields: Set<String> = [
         "message", "requesterEmail", "requesterName", "subject", "sourceType", "sourceUrl", "assigneeId", "group",
@@ -37,7 +38,8 @@ struct TicketArguments {
 
     /// Reads a table argument, refusing fields it does not know (a typo is an error, not a
     /// silently ignored filter).
-    init(_ value: LuaValue, allowed: Set<String>) throws(Problem) {
+    /// `ignoring` names one more field that may be present and is not read (a bulk row's key).
+    init(_ value: LuaValue, allowed: Set<String>, ignoring: String? = nil) throws(Problem) {
         guard case .table(let table) = value else {
             throw Problem(message: "table expected, got \(Self.typeName(value))")
         }
@@ -48,7 +50,7 @@ struct TicketArguments {
             guard case .string(let name) = key, let text = name.string else {
                 throw Problem(message: "unexpected key \(Self.describe(key)) (fields are named)")
             }
-            guard allowed.contains(text) || Self.connectionFields.contains(text) else {
+            guard allowed.contains(text) || Self.connectionFields.contains(text) || text == ignoring else {
                 let suggestion = Self.closest(to: text, in: allowed.union(Self.connectionFields)).map { " (did you mean '\($0)'?)" } ?? ""
                 throw Problem(message: "unknown field '\(text)'\(suggestion)")
             }
@@ -268,8 +270,15 @@ struct TicketArguments {
 
     /// A plausible e-mail address: something@something, no spaces.
     static func looksLikeEmail(_ text: String) -> Bool {
-        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
-        return parts.count == 2 && !parts[0].isEmpty && !parts[1].isEmpty && !text.unicodeScalars.contains(where: isSpace)
+        var ats = 0, atOffset = -1, count = 0
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: "@") {
+                ats += 1
+                atOffset = count
+            }
+            count += 1
+        }
+        return ats == 1 && atOffset > 0 && atOffset < count - 1 && !text.unicodeScalars.contains(where: isSpace)
     }
 
     /// White space, as `Character.isWhitespace` has it, without its cost for the ASCII common case.

@@ -58,6 +58,12 @@ T.raises("(field 'message' must not be empty)", function() livechat.createTicket
 T.raises("(field 'requesterEmail' expected string, got nil)", function() livechat.createTicket{ message = "x" } end)
 T.raises("(field 'requesterEmail' expected an e-mail address, got 'not-an-address')",
   function() livechat.createTicket{ message = "x", requesterEmail = "not-an-address" } end)
+for _, address in ipairs({ "a@b@c.d", "@b.c", "a@", "a b@c.d", "a@b.c\t", "a\u{A0}@b.c" }) do
+  T.raises("(field 'requesterEmail' expected an e-mail address, got '" .. address .. "')",
+    function() livechat.createTicket{ message = "x", requesterEmail = address } end)
+end
+T.raises("(field 'message' must not be empty)",
+  function() livechat.createTicket{ message = " \t\n\u{3000}", requesterEmail = "a@b.c" } end)
 T.raises("(field 'sourceType' must be one of 'chat-window', 'mail', 'lc2', got 'fax')",
   function() livechat.createTicket{ message = "x", requesterEmail = "a@b.c", sourceType = "fax" } end)
 T.raises("(field 'group' expected array of integers, got string 'x' at [2])",
