@@ -68,16 +68,21 @@ public struct JSONWriter {
     /// Quotes, backslashes and control characters escaped (`\b \f \n \r \t` in short), the rest
     /// as UTF-8.
     private mutating func appendString(_ text: String) {
+        var text = text
+        text.withUTF8 { appendString(utf8: $0) }
+    }
+
+    private mutating func appendString(utf8: UnsafeBufferPointer<UInt8>) {
         bytes.append(UInt8(ascii: "\""))
         // Most strings need no escape at all: copied in one go.
         let escapingSlashes = self.escapingSlashes
-        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\")
-                                          || ($0 == UInt8(ascii: "/") && escapingSlashes) }) {
-            bytes.append(contentsOf: text.utf8)
+        if !utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\")
+                                     || ($0 == UInt8(ascii: "/") && escapingSlashes) }) {
+            bytes.append(contentsOf: utf8)
             bytes.append(UInt8(ascii: "\""))
             return
         }
-        for byte in text.utf8 {
+        for byte in utf8 {
             switch byte {
             case UInt8(ascii: "\""): bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "\""))
             case UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "\\"))

@@ -25,7 +25,9 @@ public final class LiveChatClient: Sendable {
     private struct Transport: Sendable {
         var connections: HTTPConnections
         var origin: HTTPOrigin
-        var headers: HTTPHeaders
+        /// The header lines of every request, rendered once; and with the JSON content type.
+        var headerLines: [UInt8]
+        var headerLinesWithJSON: [UInt8]
     }
 
     deinit {
@@ -62,13 +64,18 @@ public final class LiveChatClient: Sendable {
                 let connections = try HTTPConnections(
                     origin: origin, group: executor?.eventLoop ?? MultiThreadedEventLoopGroup.singleton,
                     maxConnections: configuration.maxConnections, connectTimeout: configuration.connectTimeout)
-                var headers = HTTPHeaders()
-                headers.add(name: "Host", value: origin.hostHeader)
-                headers.add(name: "Authorization", value: "Basic " + Self.basicCredentials(configuration))
-                headers.add(name: "X-API-Version", value: "2")
-                headers.add(name: "Accept", value: "application/json")
-                headers.add(name: "User-Agent", value: "livechat-lua")
-                return Transport(connections: connections, origin: origin, headers: headers)
+                let headers = [
+                    ("Host", origin.hostHeader),
+                    ("Authorization", "Basic " + Self.basicCredentials(configuration)),
+                    ("X-API-Version", "2"),
+                    ("Accept", "application/json"),
+                    ("User-Agent", "livechat-lua"),
+                ]
+                return Transport(
+                    connections: connections, origin: origin,
+                    headerLines: HTTPExchangeRequest.headerLines(headers),
+                    headerLinesWithJSON: HTTPExchangeRequest.headerLines(
+                        headers + [("Content-Type", "application/json; charset=utf-8")]))
             }.mapError { $0 as? LiveChatError ?? LiveChatError(kind: .configuration, message: "\($0)") }
         }
 
@@ -193,12 +200,9 @@ public final class LiveChatClient: Sendable {
             throw LiveChatError(kind: .configuration, message: "the client has been shut down")
         }
         let target = query.isEmpty ? path : path + "?" + query
-        var headers = transport.headers
-        if body != nil {
-            headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
-        }
         let request = HTTPExchangeRequest(
-            method: method, target: transport.origin.pathPrefix + target, headers: headers, body: body)
+            method: method, target: transport.origin.pathPrefix + target,
+            headerLines: body == nil ? transport.headerLines : transport.headerLinesWithJSON, body: body)
         let policy = configuration.retryPolicy
         let clock = ContinuousClock()
         let callStarted = clock.now
