@@ -107,18 +107,18 @@ final class CreateTicketsFunctions {
         guard table.fields.isEmpty else {
             throw ArgumentProblem(index: 1, message: "expected an array of rows, got a table with named fields")
         }
-        var rows: [BulkRow] = []
-        rows.reserveCapacity(table.sequence.count)
+        func problem(_ number: Int, _ message: String) -> LiveChatError {
+            LiveChatError(kind: .validation, message: "bad argument #1 to 'createTickets' (row \(number): \(message))")
+        }
+        // Keys first, in order: a repeated key fails the later row.
+        var identities: [(key: String, failure: LiveChatError?)] = []
+        identities.reserveCapacity(table.sequence.count)
         var firstRowOfKey: [String: Int] = [:]
         let keyField = key.map { LuaValue.string(LuaString($0)) }
         for (i, item) in table.sequence.enumerated() {
             let number = i + 1
-            func problem(_ message: String) -> LiveChatError {
-                LiveChatError(kind: .validation, message: "bad argument #1 to 'createTickets' (row \(number): \(message))")
-            }
             guard case .table(let fields) = item else {
-                rows.append(BulkRow(number: number, key: String(number),
-                                    request: .failure(problem("table expected, got \(TicketArguments.typeName(item))"))))
+                identities.append((String(number), problem(number, "table expected, got \(TicketArguments.typeName(item))")))
                 continue
             }
             var rowKey = String(number)
@@ -136,24 +136,36 @@ final class CreateTicketsFunctions {
             if keyProblem == nil, let earlier = firstRowOfKey[rowKey] {
                 keyProblem = "key '\(rowKey)' repeats row \(earlier)'s"
             }
-            if let keyProblem {
-                rows.append(BulkRow(number: number, key: rowKey, request: .failure(problem(keyProblem))))
-                continue
-            }
-            firstRowOfKey[rowKey] = number
-            let request: Result<CreateTicketRequest, LiveChatError>
-            if let connection = TicketArguments.connectionKeys.first(where: { fields.fields[$0.key] != nil }) {
-                request = .failure(problem("field '\(connection.name)' is not allowed in a row (use livechat.configure)"))
-            } else {
-                do {
-                    request = .success(try TicketArguments(.table(fields), allowed: TicketArguments.createFields, ignoring: key).createRequest())
-                } catch {
-                    request = .failure(problem(TicketArguments.message(of: error)))
-                }
-            }
-            rows.append(BulkRow(number: number, key: rowKey, request: request))
+            if keyProblem == nil { firstRowOfKey[rowKey] = number }
+            identities.append((rowKey, keyProblem.map { problem(number, $0) }))
         }
-        return rows
+        // Then every row's fields, which depend on nothing else: a large run is checked in
+        // parallel slices, on the cores the run has not started to use yet.
+        func check(_ index: Int) -> BulkRow {
+            let number = index + 1
+            let (rowKey, failure) = identities[index]
+            if let failure { return BulkRow(number: number, key: rowKey, request: .failure(failure)) }
+            guard case .table(let fields) = table.sequence[index] else { fatalError("checked above") }
+            if let connection = TicketArguments.connectionKeys.first(where: { fields.fields[$0.key] != nil }) {
+                return BulkRow(number: number, key: rowKey, request: .failure(problem(
+                    number, "field '\(connection.name)' is not allowed in a row (use livechat.configure)")))
+            }
+            do {
+                let request = try TicketArguments(.table(fields), allowed: TicketArguments.createFields, ignoring: key).createRequest()
+                return BulkRow(number: number, key: rowKey, request: .success(request))
+            } catch {
+                return BulkRow(number: number, key: rowKey, request: .failure(problem(number, TicketArguments.message(of: error))))
+            }
+        }
+        let count = identities.count
+        let slices = count >= 2_000 ? max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8)) : 1
+        if slices == 1 { return (0..<count).map(check) }
+        let checked = SliceResults<BulkRow>(slices)
+        DispatchQueue.concurrentPerform(iterations: slices) { slice in
+            let range = (slice * count / slices)..<((slice + 1) * count / slices)
+            checked.set(slice, range.map(check))
+        }
+        return checked.joined()
     }
 
     /// Opens the journal and the run's own client, and starts the run.
@@ -258,4 +270,16 @@ final class CreateTicketsFunctions {
         for (name, value) in self.stats.removeValue(forKey: id)?.snapshot ?? [:] { table[name] = .integer(Int64(value)) }
         return .value(.table(table))
     }
+}
+
+/// The results of parallel slices, each set once from its own thread, joined in slice order.
+private final class SliceResults<Element>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slices: [[Element]]
+
+    init(_ count: Int) { slices = Array(repeating: [], count: count) }
+
+    func set(_ slice: Int, _ elements: [Element]) { lock.withLock { slices[slice] = elements } }
+
+    func joined() -> [Element] { lock.withLock { Array(slices.joined()) } }
 }

@@ -53,6 +53,31 @@ final class CreateTicketsTests: XCTestCase {
         XCTAssertEqual(try harness.ticketCount, 0)
     }
 
+    func testALargeDryRunNamesEachBadRowWhereverItIs() throws {
+        // Large enough to be checked in parallel slices: each failure keeps its own row number.
+        let out = try harness.run("""
+            local rows = {}
+            for i = 1, 3001 do rows[i] = { message = "m" .. i, requesterEmail = "c" .. i .. "@example.com", id = "k" .. i } end
+            rows[7].requesterEmail = "nope"
+            rows[1500] = "not a table"
+            rows[2001].id = "k12"
+            rows[3001].subjet = "x"
+            local summary = livechat.createTickets(rows, { dryRun = true, key = "id" })
+            local messages = {}
+            for i, f in ipairs(summary.failures) do messages[i] = f.index .. "|" .. f.key .. "|" .. f.error.message end
+            table.sort(messages)
+            return summary.valid, summary.failed, table.concat(messages, "\\n")
+            """)
+        XCTAssertEqual(out[0], 2997)
+        XCTAssertEqual(out[1], 4)
+        XCTAssertEqual(out[2].stringValue?.components(separatedBy: "\n"), [
+            "1500|1500|bad argument #1 to 'createTickets' (row 1500: table expected, got string)",
+            "2001|k12|bad argument #1 to 'createTickets' (row 2001: key 'k12' repeats row 12's)",
+            "3001|k3001|bad argument #1 to 'createTickets' (row 3001: unknown field 'subjet' (did you mean 'subject'?))",
+            "7|k7|bad argument #1 to 'createTickets' (row 7: field 'requesterEmail' expected an e-mail address, got 'nope')",
+        ])
+    }
+
     func testBadArgumentsRaiseAsTheStandardLibraryDoes() throws {
         let cases: [(String, String)] = [
             ("livechat.createTickets('rows')", "bad argument #1 to 'createTickets' (table expected, got string)"),
