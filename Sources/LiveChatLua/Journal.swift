@@ -187,13 +187,13 @@ final class Journal: @unchecked Sendable {
     }
 
     /// How long lazy appends wait for company before their sync.
-    static let gathering: TimeInterval = 0.002
+    static let gathering: TimeInterval = 0.010
 
     /// Writes and syncs batches until nothing is pending; each batch's waiters resume after its fsync.
     private func flushLoop() {
         while true {
             let (bytes, batch): ([UInt8], [@Sendable (Problem?) -> Void]) = lock.withLock {
-                // Appends nobody waits for are gathered for up to 2 ms, or until an urgent one:
+                // Appends nobody waits for are gathered for up to 10 ms, or until an urgent one:
                 // a bulk run's `created` events then share syncs instead of one each.
                 if !urgent, !waiters.isEmpty {
                     _ = lock.wait(until: Date(timeIntervalSinceNow: Self.gathering))
