@@ -74,6 +74,13 @@ public enum CSVModule {
         }
         do {
             let (rows, header) = try Self.rows(at: path, options)
+            if header == nil {
+                // Arrays of strings: pushed straight from the records, no Swift copy of the table.
+                let stack = args.stack
+                try stack.pushStringRows(rows)
+                try stack.push(.nil)
+                return .pushed(2)
+            }
             let table: [LuaValue] = rows.map { fields in
                 guard let header else { return .table(LuaTable(sequence: fields.map { .string($0) })) }
                 var row = LuaTable()

@@ -51,6 +51,33 @@ public struct LuaStack {
         }
     }
 
+    /// Pushes an array of arrays of strings (a CSV file's records, say), built in one protected
+    /// call rather than one per string.
+    public func pushStringRows(_ rows: [[String]]) throws {
+        var bytes: [UInt8] = []
+        var ends: [Int] = []
+        var counts: [Int32] = []
+        counts.reserveCapacity(rows.count)
+        for row in rows {
+            counts.append(Int32(clamping: row.count))
+            for field in row {
+                bytes.append(contentsOf: field.utf8)
+                ends.append(bytes.count)
+            }
+        }
+        guard rows.count <= Int(Int32.max) else { throw LuaError(kind: .memory, message: "too many rows") }
+        let status = bytes.withUnsafeBufferPointer { bytes in
+            ends.withUnsafeBufferPointer { ends in
+                counts.withUnsafeBufferPointer { counts in
+                    bytes.withMemoryRebound(to: CChar.self) { text in
+                        clshim_pushstringrows(L, text.baseAddress, ends.baseAddress, counts.baseAddress, Int32(rows.count))
+                    }
+                }
+            }
+        }
+        try check(status)
+    }
+
     /// Pushes a string of raw bytes.
     public func pushBytes(_ bytes: [UInt8]) throws {
         try check(bytes.withUnsafeBufferPointer { buffer in

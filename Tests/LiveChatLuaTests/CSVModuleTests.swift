@@ -32,6 +32,16 @@ final class CSVModuleTests: XCTestCase {
         XCTAssertEqual(out, [2, "2;3", 3])
     }
 
+    func testArraysKeepEmptyFieldsUTF8EmbeddedNewlinesAndRaggedRows() throws {
+        let path = harness.path("ragged.csv")
+        try "a,,\"x\ny\"\nJosé,✓\nonly\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let out = try harness.run("""
+            local rows, header = csv.read(..., { header = false })
+            return #rows, #rows[1], rows[1][1], rows[1][2], rows[1][3], #rows[2], rows[2][1], rows[2][2], #rows[3], rows[3][1], header
+            """, .string(path))
+        XCTAssertEqual(out, [3, 3, "a", "", "x\ny", 2, "José", "✓", 1, "only", .nil])
+    }
+
     func testWriteThenReadRoundTrips() throws {
         let path = harness.path("out.csv")
         let out = try harness.run("""

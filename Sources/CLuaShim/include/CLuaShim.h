@@ -71,6 +71,8 @@ int clshim_openlibs(lua_State *L);
 int clshim_pushlstring(lua_State *L, const char *s, size_t len);
 /* Pushes a new table sized for narr sequence items and nrec other fields. */
 int clshim_createtable(lua_State *L, int narr, int nrec);
+/* Pushes an array of `rows` arrays of strings taken from one block of bytes (see shim.c). */
+int clshim_pushstringrows(lua_State *L, const char *bytes, const size_t *ends, const int *counts, int rows);
 /* t[k] = v without metamethods: t at idx, k and v on top (popped). */
 int clshim_rawset(lua_State *L, int idx);
 /* t[n] = v without metamethods: t at idx, v on top (popped). */
