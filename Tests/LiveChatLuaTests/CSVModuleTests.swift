@@ -42,6 +42,39 @@ final class CSVModuleTests: XCTestCase {
         XCTAssertEqual(out, [3, 3, "a", "", "x\ny", 2, "José", "✓", 1, "only", .nil])
     }
 
+    func testALargeFileReadInPartsGivesEveryRecordAsWritten() throws {
+        // Over 256 KiB, so it is cut at record boundaries and parsed in parts: quoted commas,
+        // line breaks and doubled quotes everywhere, so some fall next to the cuts.
+        var text = "id,name,message\r\n"
+        var expected: [[String]] = []
+        for i in 1...8000 {
+            let message = i % 3 == 0 ? "line one\nline \"two\", \(i)" : "plain \(i) é"
+            let quoted = "\"" + message.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            text += "\(i),\"Name, \(i)\",\(quoted)\r\n"
+            expected.append(["\(i)", "Name, \(i)", message])
+            if i % 1000 == 0 { text += "\r\n" }  // a blank line, skipped
+        }
+        XCTAssertGreaterThan(text.utf8.count, 256 * 1024)
+        let path = harness.path("large.csv")
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let (rows, header) = try CSVModule.rows(at: path, .init(header: true))
+        XCTAssertEqual(header, ["id", "name", "message"])
+        XCTAssertEqual(rows.count, expected.count)
+        XCTAssertEqual(rows, expected)
+    }
+
+    func testRecordBoundariesFollowQuotingAndGiveUpOnStrayQuotes() {
+        func cuts(_ text: String, parts: Int) -> [Int]? {
+            Array(text.utf8).withUnsafeBufferPointer { CSVModule.recordBoundaries($0, delimiter: UInt8(ascii: ","), parts: parts) }
+        }
+        // The line break inside the quotes is not a record boundary; the one after is.
+        XCTAssertEqual(cuts("a,\"x\ny\"\nb,c\nd,e\n", parts: 2), [8])
+        XCTAssertEqual(cuts("a,\"say \"\"hi\"\"\"\r\nb,c\r\nd,e\r\n", parts: 2), [16])
+        XCTAssertNil(cuts("a,b\"c\nd,e\nf,g\n", parts: 2))   // a quote inside an unquoted field
+        XCTAssertNil(cuts("a,\"b\"c\nd,e\nf,g\n", parts: 2))  // text after a closing quote
+        XCTAssertNil(cuts("a,b", parts: 2))                  // nowhere to cut
+    }
+
     func testWriteThenReadRoundTrips() throws {
         let path = harness.path("out.csv")
         let out = try harness.run("""
