@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import NIOTLS
 
 /// Where requests go: scheme, host and port of the API, and the path prefix of its base URL.
 struct HTTPOrigin: Sendable, Hashable {
@@ -351,6 +352,7 @@ final class HTTPConnections: @unchecked Sendable {
                         let handler = try NIOSSLClientHandler(
                             context: tls, serverHostname: origin.hostIsAddress ? nil : origin.host)
                         try pipeline.addHandler(handler)
+                        try pipeline.addHandler(TLSHandshakeWaiter(channel.eventLoop.makePromise()))
                     }
                     try pipeline.addHandler(RequestBytesWriter())
                     try pipeline.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
@@ -362,6 +364,30 @@ final class HTTPConnections: @unchecked Sendable {
             channel = try await bootstrap.connect(host: origin.host, port: origin.port).get()
         } catch ChannelError.connectTimeout where timeoutIsTheRequests {
             throw TransportFailure.AttemptTimedOut(sent: false)
+        }
+        if tls != nil {
+            // Nothing is sent before the handshake is done, so whatever ends it (but a TLS error
+            // proper) means the request never left: safe to send again, even a create.
+            let waiter = try await channel.pipeline.handler(type: TLSHandshakeWaiter.self).get()
+            let timeout = channel.eventLoop.scheduleTask(in: TransportFailure.timeAmount(limit)) {
+                waiter.fail(ChannelError.connectTimeout(TransportFailure.timeAmount(limit)))
+            }
+            defer { timeout.cancel() }
+            do {
+                try await waiter.done.get()
+            } catch {
+                channel.close(promise: nil)
+                switch error {
+                case is NIOSSLError, is NIOSSLExtraError, is BoringSSLError:
+                    throw error
+                case ChannelError.connectTimeout where timeoutIsTheRequests:
+                    throw TransportFailure.AttemptTimedOut(sent: false)
+                case ChannelError.connectTimeout:
+                    throw error
+                default:
+                    throw TransportFailure.NotEstablished(cause: error)
+                }
+            }
         }
         let handler = try await channel.pipeline.handler(type: ExchangeHandler.self).get()
         let connection = HTTPConnection(channel: channel, handler: handler)
@@ -550,5 +576,46 @@ final class RequestBytesWriter: ChannelOutboundHandler, RemovableChannelHandler,
         case .body(.fileRegion):
             promise?.fail(ChannelError.operationUnsupported)
         }
+    }
+}
+
+/// Completes `done` when the TLS handshake has finished, or fails it with what ended the
+/// connection first. Passes every event on.
+final class TLSHandshakeWaiter: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
+    typealias InboundIn = NIOAny
+
+    private let promise: EventLoopPromise<Void>
+    private var finished = false
+
+    init(_ promise: EventLoopPromise<Void>) {
+        self.promise = promise
+    }
+
+    var done: EventLoopFuture<Void> { promise.futureResult }
+
+    /// Ends the wait with an error (a timeout); on the channel's event loop or not.
+    func fail(_ error: Error) {
+        promise.futureResult.eventLoop.execute { self.finish(.failure(error)) }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case TLSUserEvent.handshakeCompleted? = event as? TLSUserEvent { finish(.success(())) }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        finish(.failure(error))
+        context.fireErrorCaught(error)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        finish(.failure(ChannelError.eof))
+        context.fireChannelInactive()
+    }
+
+    private func finish(_ result: Result<Void, Error>) {
+        guard !finished else { return }
+        finished = true
+        promise.completeWith(result)
     }
 }

@@ -19,6 +19,11 @@ enum TransportFailure {
     /// The client has been shut down.
     struct ShutDown: Error {}
 
+    /// The connection ended before it was ready to carry a request (during the TLS handshake).
+    struct NotEstablished: Error {
+        var cause: Error
+    }
+
     /// The answer's body is over `maxResponseBytes`.
     struct ResponseTooLarge: Error {}
 
@@ -40,6 +45,9 @@ enum TransportFailure {
             return make(.network, .connectionNotEstablished, "the connections to \(host) kept closing before the request was sent")
         case is ShutDown:
             return make(.configuration, nil, "the client has been shut down")
+        case let error as NotEstablished:
+            let cause = (error.cause as? IOError).map { describe(ioError: $0) } ?? "the connection was closed"
+            return make(.network, .connectionNotEstablished, "could not connect to \(host): \(cause)")
         case is ResponseTooLarge:
             return make(.protocol, nil, "the response body is larger than the limit of \(configuration.maxResponseBytes) bytes")
         case is CancellationError:

@@ -1,4 +1,5 @@
 import Foundation
+import NIOPosix
 import XCTest
 
 @testable import LiveChat
@@ -35,4 +36,69 @@ final class ConnectionPoolTests: ClientTestCase {
         XCTAssertEqual(used, 3)
     }
 
+    func testAnAnswerWithConnectionCloseIsNotFollowedOnThatConnection() async throws {
+        let server = try await startServer { _, index in
+            index == 0 ? .json(200, DocsSamples.ticket, headers: [("Connection", "close")]) : .json(200, DocsSamples.ticket)
+        }
+        let client = makeClient(server)
+        _ = try await client.ticket(id: "ABCDE")
+        _ = try await client.ticket(id: "ABCDE")
+        _ = try await client.ticket(id: "ABCDE")
+        let connections = server.requests.map(\.clientPort)
+        XCTAssertEqual(connections.count, 3)
+        XCTAssertNotEqual(connections[0], connections[1], "the server said it would close the first")
+        XCTAssertEqual(connections[1], connections[2], "the second was kept alive")
+    }
+
+    func testAConnectionIdleTooLongIsReplacedNotReused() async throws {
+        let server = try await startServer(always: .json(200, DocsSamples.ticket))
+        let origin = try HTTPOrigin(baseURL: server.baseURL)
+        let connections = try HTTPConnections(
+            origin: origin, group: MultiThreadedEventLoopGroup.singleton, maxConnections: 4,
+            connectTimeout: .seconds(1), idleLimit: .milliseconds(150))
+        addTeardownBlock { await connections.shutdown() }
+        let request = HTTPExchangeRequest(
+            method: .GET, target: "/tickets/ABCDE", headerLines: HTTPExchangeRequest.headerLines([("Host", origin.hostHeader)]), body: nil)
+        _ = try await connections.execute(request, timeout: .seconds(1), maxResponseBytes: 1 << 20)
+        _ = try await connections.execute(request, timeout: .seconds(1), maxResponseBytes: 1 << 20)
+        try await Task.sleep(for: .milliseconds(300))
+        _ = try await connections.execute(request, timeout: .seconds(1), maxResponseBytes: 1 << 20)
+        let used = server.requests.map(\.clientPort)
+        XCTAssertEqual(used[0], used[1], "reused while fresh")
+        XCTAssertNotEqual(used[1], used[2], "replaced after idling past the limit")
+    }
+
+    func testARequestThatFindsNoFreeConnectionInTimeWasNeverSent() async throws {
+        let server = try await startServer(always: .json(200, DocsSamples.ticket, delay: .milliseconds(800)))
+        let origin = try HTTPOrigin(baseURL: server.baseURL)
+        let connections = try HTTPConnections(
+            origin: origin, group: MultiThreadedEventLoopGroup.singleton, maxConnections: 1, connectTimeout: .seconds(1))
+        addTeardownBlock { await connections.shutdown() }
+        let request = HTTPExchangeRequest(
+            method: .POST, target: "/tickets", headerLines: HTTPExchangeRequest.headerLines([("Host", origin.hostHeader)]),
+            body: Array("{}".utf8))
+        async let first = connections.execute(request, timeout: .seconds(3), maxResponseBytes: 1 << 20)
+        try await Task.sleep(for: .milliseconds(100))
+        do {
+            _ = try await connections.execute(request, timeout: .milliseconds(200), maxResponseBytes: 1 << 20)
+            XCTFail("the only connection was busy")
+        } catch let error as TransportFailure.AttemptTimedOut {
+            XCTAssertFalse(error.sent)
+            let (classified, failure) = TransportFailure.classify(error, host: "h", configuration: LiveChatConfiguration(login: "a", apiKey: "b"))
+            XCTAssertEqual(classified.kind, .timeout)
+            XCTAssertEqual(failure, .connectionNotEstablished, "safe to send again, even a create")
+        }
+        _ = try await first
+        XCTAssertEqual(server.requests.count, 1, "the second request never left")
+    }
+
+    func testHTTPSToAServerThatDoesNotSpeakTLSFailsAsATLSErrorWithoutRetrying() async throws {
+        let server = try await startServer(always: .json(200, DocsSamples.ticket))
+        let client = makeClient(url: "https://127.0.0.1:\(server.port)")
+        let error = await expectError { try await client.ticket(id: "ABCDE") }
+        XCTAssertEqual(error?.kind, .network)
+        XCTAssertTrue(error?.message.contains("TLS") == true, "\(String(describing: error))")
+        XCTAssertEqual(error?.attempts, 1, "a certificate or protocol failure is not retried")
+        XCTAssertEqual(server.requests.count, 0)
+    }
 }

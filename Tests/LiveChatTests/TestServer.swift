@@ -10,8 +10,11 @@ struct RecordedRequest: Sendable {
     var headers: [(name: String, value: String)]
     var body: [UInt8]
     var arrival: ContinuousClock.Instant
-    /// Identifies the TCP connection the request came on.
+    /// Identifies the TCP connection the request came on, among the connections open together.
     var connection: ObjectIdentifier
+    /// The client's port: tells connections apart over time too (a closed channel's identifier
+    /// can be reused by the next).
+    var clientPort: Int?
 
     var path: String { String(uri.split(separator: "?", maxSplits: 1).first ?? "") }
     var query: String? { uri.firstIndex(of: "?").map { String(uri[uri.index(after: $0)...]) } }
@@ -148,7 +151,7 @@ private final class ScriptedHandler: ChannelInboundHandler, @unchecked Sendable 
             let request = RecordedRequest(
                 method: head.method.rawValue, uri: head.uri,
                 headers: head.headers.map { ($0.name, $0.value) }, body: body,
-                arrival: .now, connection: ObjectIdentifier(context.channel))
+                arrival: .now, connection: ObjectIdentifier(context.channel), clientPort: context.channel.remoteAddress?.port)
             act(on: server.record(request), version: head.version, context: context)
         }
     }
