@@ -199,6 +199,12 @@ public enum CSVModule {
         var state = State.fieldStart
         var cuts: [Int] = []
         var next = bytes.count / parts
+        /// A record ends with the line break at `i`: a cut there when the next part is due.
+        func recordEnds(at i: Int) {
+            guard i + 1 >= next, i + 1 < bytes.count, cuts.count < parts - 1 else { return }
+            cuts.append(i + 1)
+            next = (cuts.count + 1) * bytes.count / parts
+        }
         for (i, byte) in bytes.enumerated() {
             switch state {
             case .fieldStart, .unquoted:
@@ -209,10 +215,7 @@ public enum CSVModule {
                     state = .fieldStart
                 } else if byte == newline {
                     state = .fieldStart
-                    if i + 1 >= next, i + 1 < bytes.count, cuts.count < parts - 1 {
-                        cuts.append(i + 1)
-                        next = (cuts.count + 1) * bytes.count / parts
-                    }
+                    recordEnds(at: i)
                 } else if byte != carriageReturn {
                     state = .unquoted
                 }
@@ -225,10 +228,7 @@ public enum CSVModule {
                     state = .fieldStart
                 } else if byte == newline {
                     state = .fieldStart
-                    if i + 1 >= next, i + 1 < bytes.count, cuts.count < parts - 1 {
-                        cuts.append(i + 1)
-                        next = (cuts.count + 1) * bytes.count / parts
-                    }
+                    recordEnds(at: i)
                 } else if byte != carriageReturn {
                     return nil
                 }
