@@ -30,7 +30,8 @@ struct BulkOutcome: Sendable {
 /// Bulk ticket creation that loses nothing and never duplicates: every row is created at most
 /// once across any number of runs sharing a journal, whatever fails and whenever the process dies.
 ///
-/// A row's life: the journal records `attempt` (synced) before the create is sent, and `created`
+/// A row's life: the journal records `attempt` (synced) before the create is sent (for a row's
+/// first round, ahead of time and a batch of rows per sync: `AttemptAnnouncer`), and `created`
 /// or `failed` (synced) before the outcome is reported. A failure that proves nothing was made
 /// (429, 503, no connection, a refused request) is retried with backoff, or recorded as failed. A
 /// failure after which the ticket may exist (a timeout, a connection lost mid-request, another
