@@ -139,16 +139,10 @@ final class BulkCreation: @unchecked Sendable {
             finishRun()
             return
         }
-        do {
-            try await journal?.record(.init(event: "run", key: "", time: Timestamp.string(Date()), service: options.service))
-        } catch {
-            for (row, _, _) in toCreate {
-                deliver(BulkOutcome(row: row.number, key: row.key, status: .failed,
-                                    error: LiveChatError(kind: .configuration, message: "\(error)")))
-            }
-            finishRun()
-            return
-        }
+        // The run's event needs no sync of its own: the journal is written in order, so the sync
+        // of the first attempt, which every create waits for, makes it durable too. Should it
+        // fail, so does every later record, and each row says why.
+        journal?.append([.init(event: "run", key: "", time: Timestamp.string(Date()), service: options.service)]) { _ in }
         // Rows a previous run left in doubt are settled first, one at a time, before anything is
         // created: two identical rows in doubt must not both claim the same found ticket.
         var queue: [(BulkRow, CreateTicketRequest)] = []
@@ -184,6 +178,7 @@ final class BulkCreation: @unchecked Sendable {
         }
         let work = WorkQueue(queue)
         let announcer = journal.map { AttemptAnnouncer(journal: $0, rows: queue, batchSize: Self.announcementBatch(options.concurrency)) }
+        announcer?.startFirstBatch()  // while the workers start
         let inDoubt = Collected<(row: BulkRow, request: CreateTicketRequest, since: Date)>()
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<min(options.concurrency, max(queue.count, 1)) {
@@ -519,6 +514,10 @@ final class AttemptAnnouncer: @unchecked Sendable {
         let recording = start(batch)
         if index % batchSize >= batchSize / 2 { _ = start(batch + 1) }
         return try await recording.value
+    }
+
+    func startFirstBatch() {
+        _ = start(0)
     }
 
     private func start(_ batch: Int) -> Task<Date, Error> {
