@@ -161,15 +161,20 @@ final class HTTPConnections: @unchecked Sendable {
 
     /// Sends `request` and returns the complete answer. The whole exchange, waiting for a
     /// connection included, must end within `timeout`, or it fails with
-    /// `TransportFailure.AttemptTimedOut` (`.NotSent` when no byte was sent yet). Cancelling the
-    /// task closes the connection and throws `CancellationError`.
+    /// `TransportFailure.AttemptTimedOut` (`sent: false` when no byte was sent yet). Cancelling
+    /// the task closes the connection and throws `CancellationError`.
     func execute(_ request: HTTPExchangeRequest, timeout: Duration, maxResponseBytes: Int) async throws -> HTTPAnswer {
         let deadline = ContinuousClock.now + timeout
         var closedBeforeSending = 0
         while true {
             let connection = try await lease(deadline: deadline)
+            let remaining = deadline - ContinuousClock.now
+            guard remaining > .zero else {
+                // The time went on waiting: the request is not sent at all.
+                release(connection, reusable: true)
+                throw TransportFailure.AttemptTimedOut(sent: false)
+            }
             do {
-                let remaining = deadline - ContinuousClock.now
                 let answer = try await connection.exchange(request, timeout: remaining, maxResponseBytes: maxResponseBytes)
                 release(connection, reusable: answer.keepAlive)
                 return answer
@@ -274,6 +279,8 @@ final class HTTPConnections: @unchecked Sendable {
                 let refused: Error? = lock.withLock {
                     if shutDown { return TransportFailure.ShutDown() }
                     if Task.isCancelled { return CancellationError() }
+                    // Past the deadline the timer may already have looked for this waiter.
+                    if ContinuousClock.now >= deadline { return TransportFailure.AttemptTimedOut(sent: false) }
                     waiters.append(Waiter(id: id, continuation: continuation))
                     return nil
                 }
