@@ -206,29 +206,26 @@ public enum CSVModule {
             next = (cuts.count + 1) * bytes.count / parts
         }
         for (i, byte) in bytes.enumerated() {
+            // Outside quotes, a delimiter ends the field and a line break the record.
+            if state != .quoted, byte == delimiter || byte == newline {
+                state = .fieldStart
+                if byte == newline { recordEnds(at: i) }
+                continue
+            }
             switch state {
             case .fieldStart, .unquoted:
                 if byte == quote {
                     guard state == .fieldStart else { return nil }
                     state = .quoted
-                } else if byte == delimiter {
-                    state = .fieldStart
-                } else if byte == newline {
-                    state = .fieldStart
-                    recordEnds(at: i)
                 } else if byte != carriageReturn {
                     state = .unquoted
                 }
             case .quoted:
                 if byte == quote { state = .closed }
             case .closed:
+                // A doubled quote inside the field, or the end of the line; nothing else.
                 if byte == quote {
-                    state = .quoted  // a doubled quote inside the field
-                } else if byte == delimiter {
-                    state = .fieldStart
-                } else if byte == newline {
-                    state = .fieldStart
-                    recordEnds(at: i)
+                    state = .quoted
                 } else if byte != carriageReturn {
                     return nil
                 }
