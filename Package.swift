@@ -11,7 +11,8 @@ let directMetadata: [SwiftSetting] = [
 
 let package = Package(
     name: "livechat-lua",
-    platforms: [.macOS(.v14)],
+    // Task executor preferences (a bulk run on its connections' event loop) need macOS 15.
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "livechat-lua", targets: ["livechat-lua"]),
         .library(name: "LuaHost", targets: ["LuaHost"]),
