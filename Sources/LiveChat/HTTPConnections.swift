@@ -351,7 +351,7 @@ final class HTTPConnections: @unchecked Sendable {
         let tls = self.tls
         let bootstrap = ClientBootstrap(group: group)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .connectTimeout(TransportFailure.timeAmount(limit))
+            .connectTimeout(limit.timeAmount)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
@@ -376,8 +376,8 @@ final class HTTPConnections: @unchecked Sendable {
             // Nothing is sent before the handshake is done, so whatever ends it (but a TLS error
             // proper) means the request never left: safe to send again, even a create.
             let waiter = try await channel.pipeline.handler(type: TLSHandshakeWaiter.self).get()
-            let timeout = channel.eventLoop.scheduleTask(in: TransportFailure.timeAmount(limit)) {
-                waiter.fail(ChannelError.connectTimeout(TransportFailure.timeAmount(limit)))
+            let timeout = channel.eventLoop.scheduleTask(in: limit.timeAmount) {
+                waiter.fail(ChannelError.connectTimeout(limit.timeAmount))
             }
             defer { timeout.cancel() }
             do {
@@ -453,11 +453,8 @@ final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler, @un
     private var promise: EventLoopPromise<HTTPAnswer>?
     private var timer: Scheduled<Void>?
     private var limit = 0
-    private var sent = false
     private var head: HTTPResponseHead?
     private var body: ByteBuffer?
-    /// Whether the last answer left the connection usable for another request.
-    private(set) var keepAlive = false
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
@@ -475,18 +472,16 @@ final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler, @un
         }
         self.promise = promise
         self.limit = maxResponseBytes
-        self.sent = false
         self.head = nil
         self.body = nil
-        self.keepAlive = false
-        timer = context.eventLoop.scheduleTask(in: TransportFailure.timeAmount(timeout)) { [weak self] in
-            guard let self else { return }
-            self.abort(TransportFailure.AttemptTimedOut(sent: self.sent))
+        // The request is written below, in this same turn of the loop: by the time this fires,
+        // it was sent.
+        timer = context.eventLoop.scheduleTask(in: timeout.timeAmount) { [weak self] in
+            self?.abort(TransportFailure.AttemptTimedOut(sent: true))
         }
         // The head tells the response decoder the method (a HEAD answer has no body); the bytes
         // are the whole request, which RequestBytesWriter puts on the wire as they are.
         context.write(wrapOutboundOut(.head(RequestBytesWriter.head(for: method))), promise: nil)
-        sent = true
         context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
     }
 
@@ -522,12 +517,11 @@ final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler, @un
             self.promise = nil
             timer?.cancel()
             timer = nil
-            keepAlive = head.isKeepAlive
             let bytes = body.map { Array($0.readableBytesView) } ?? []
             body = nil
             self.head = nil
             promise.succeed(HTTPAnswer(status: Int(head.status.code), reason: head.status.reasonPhrase,
-                                       headers: head.headers, body: bytes, keepAlive: keepAlive))
+                                       headers: head.headers, body: bytes, keepAlive: head.isKeepAlive))
         }
     }
 
@@ -545,7 +539,6 @@ final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler, @un
         self.promise = nil
         timer?.cancel()
         timer = nil
-        keepAlive = false
         head = nil
         body = nil
         promise.fail(error)
@@ -624,5 +617,13 @@ final class TLSHandshakeWaiter: ChannelInboundHandler, RemovableChannelHandler, 
         guard !finished else { return }
         finished = true
         promise.completeWith(result)
+    }
+}
+
+extension Duration {
+    /// The duration as NIO's time amount, to the nanosecond.
+    var timeAmount: TimeAmount {
+        let (seconds, attoseconds) = components
+        return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 }

@@ -14,7 +14,6 @@ import NIOPosix
 /// (or the wait before a retry) at once, and the call throws a `cancelled` error.
 public final class LiveChatClient: Sendable {
     public let configuration: LiveChatConfiguration
-    private let baseURL: Result<String, LiveChatError>
     /// The connections, and the headers every request carries; or why there can be none.
     private let transport: Result<Transport, LiveChatError>
     private let logger: Logger
@@ -53,7 +52,6 @@ public final class LiveChatClient: Sendable {
         self.logger = logger ?? Logger(label: "livechat.client", factory: { _ in SwiftLogNoOpLogHandler() })
         self.onAttempt = onAttempt
         let baseURL = Result { try configuration.validatedBaseURL() }.mapError { $0 as! LiveChatError }
-        self.baseURL = baseURL
         // A failed connect surfaces at once, never retried inside the transport, so that
         // `RetryPolicy` alone decides about retries and knows the request never left (safe to
         // repeat even for a create). Redirects are never followed: one could carry the
@@ -128,7 +126,14 @@ public final class LiveChatClient: Sendable {
 
     /// `PUT /tickets/{id}/tags`: replaces the ticket's tags and returns the updated ticket.
     public func updateTicketTags(id: String, tags: [String]) async throws -> Ticket {
-        try await send(.PUT, path: try ticketPath(id) + "/tags", body: try encode(["tag": tags]))
+        var body = JSONWriter()
+        body.beginObject()
+        body.key("tag")
+        body.beginArray()
+        for tag in tags { body.string(tag) }
+        body.endArray()
+        body.endObject()
+        return try await send(.PUT, path: try ticketPath(id) + "/tags", body: body.bytes)
     }
 
     private func ticketPath(_ id: String) throws -> String {
@@ -136,16 +141,6 @@ public final class LiveChatClient: Sendable {
             throw LiveChatError(kind: .validation, message: "the ticket id must not be empty")
         }
         return "/tickets/" + PercentEncoding.encode(id)
-    }
-
-    private func encode<Body: Encodable>(_ body: Body) throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        do {
-            return Array(try encoder.encode(body))
-        } catch {
-            throw LiveChatError(kind: .validation, message: "the request could not be encoded as JSON: \(error)")
-        }
     }
 
     // MARK: - Sending, with retries
@@ -238,7 +233,7 @@ public final class LiveChatClient: Sendable {
                 if Task.isCancelled {
                     throw finish(LiveChatError.cancelled(attempts: attempt), method, target, attempt, duration)
                 }
-                (error, failure) = TransportFailure.classify(underlying, host: hostDescription, configuration: configuration)
+                (error, failure) = TransportFailure.classify(underlying, host: transport.origin.hostHeader, configuration: configuration)
             }
 
             let allowed = failure.map { policy.allowsRetry(after: $0, method: method.rawValue) } ?? false
@@ -307,14 +302,6 @@ public final class LiveChatClient: Sendable {
         } catch {
             return .failure(error)
         }
-    }
-
-    /// `host:port` of the API, for messages.
-    private var hostDescription: String {
-        guard case .success(let base) = baseURL, let url = URL(string: base), let host = url.host else {
-            return "the server"
-        }
-        return url.port.map { "\(host):\($0)" } ?? host
     }
 
     /// A short account of why decoding failed: where, and what was expected.

@@ -40,7 +40,7 @@ enum TransportFailure {
             return make(.timeout, .requestTimeout, "no complete answer within \(configuration.requestTimeout)")
         case is AttemptTimedOut:
             return make(.timeout, .connectionNotEstablished,
-                        "no connection to \(host) was free within \(configuration.requestTimeout)")
+                        "could not get a connection to \(host) within \(configuration.requestTimeout)")
         case is ClosedBeforeSending:
             return make(.network, .connectionNotEstablished, "the connections to \(host) kept closing before the request was sent")
         case is ShutDown:
@@ -83,12 +83,6 @@ enum TransportFailure {
     private static func describe(ioError error: Error) -> String {
         guard let error = error as? IOError else { return "\(error)" }
         return String(cString: strerror(error.errnoCode))
-    }
-
-    /// A duration as NIO's time amount, to the nanosecond.
-    static func timeAmount(_ duration: Duration) -> TimeAmount {
-        let (seconds, attoseconds) = duration.components
-        return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 
 }

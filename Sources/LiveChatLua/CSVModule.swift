@@ -110,14 +110,11 @@ public enum CSVModule {
         }
         guard var text = String(validating: data, as: UTF8.self) else {
             // Not UTF-8: the stream reader says where decoding fails.
-            let reader: CSVReader
-            do {
-                reader = try CSVReader(stream: InputStream(data: data), hasHeaderRow: options.header,
-                                       trimFields: options.trim, delimiter: options.delimiter)
-            } catch {
-                throw Problem(description: "\(path): \(error)")
-            }
-            return try records(reader, path: path, before: 0)
+            return try joined([Result {
+                let reader = try CSVReader(stream: InputStream(data: data), hasHeaderRow: options.header,
+                                           trimFields: options.trim, delimiter: options.delimiter)
+                return (reader, Self.records(reader))
+            }], path: path)
         }
         // Parsed from a string, the library walks its scalars directly instead of decoding a byte
         // stream through two iterator layers: about twice as fast. A UTF-8 BOM, which the stream
@@ -135,29 +132,26 @@ public enum CSVModule {
             }
             if let cut = cut ?? nil { parts = cut }
         }
-        if parts.count == 1 {
-            let reader: CSVReader
-            do {
-                reader = try CSVReader(string: text, hasHeaderRow: options.header, trimFields: options.trim, delimiter: options.delimiter)
-            } catch {
-                throw Problem(description: "\(path): \(error)")
-            }
-            return try records(reader, path: path, before: 0)
-        }
         let results = PartResults(parts.count)
         DispatchQueue.concurrentPerform(iterations: parts.count) { index in
             results.set(index, Result {
                 let reader = try CSVReader(string: parts[index], hasHeaderRow: options.header && index == 0,
                                            trimFields: options.trim, delimiter: options.delimiter)
-                return (reader, Self.parsedRecords(reader))
+                return (reader, Self.records(reader))
             })
         }
+        return try joined(results.all, path: path)
+    }
+
+    /// The records of consecutive parts of one file, and the first part's header; a problem names
+    /// the record, counted from the file's start.
+    private static func joined(_ parts: [Result<(CSVReader, [[String]]), Error>], path: String) throws -> ([[String]], [String]?) {
         var rows: [[String]] = []
         var header: [String]?
-        for (index, result) in results.all.enumerated() {
+        for (index, part) in parts.enumerated() {
             let reader: CSVReader, records: [[String]]
             do {
-                (reader, records) = try result.get()
+                (reader, records) = try part.get()
             } catch {
                 throw Problem(description: "\(path): \(error)")
             }
@@ -171,7 +165,7 @@ public enum CSVModule {
     }
 
     /// Every record of a reader, blank lines skipped.
-    private static func parsedRecords(_ reader: CSVReader) -> [[String]] {
+    private static func records(_ reader: CSVReader) -> [[String]] {
         var rows: [[String]] = []
         while let row = reader.next() {
             // A blank line reads as one empty field: skip it, as spreadsheets do.
@@ -179,14 +173,6 @@ public enum CSVModule {
             rows.append(row)
         }
         return rows
-    }
-
-    private static func records(_ reader: CSVReader, path: String, before: Int) throws -> ([[String]], [String]?) {
-        let rows = parsedRecords(reader)
-        if let error = reader.error {
-            throw Problem(description: "\(path): record \(before + rows.count + 1): \(error)")
-        }
-        return (rows, reader.headerRow)
     }
 
     /// Offsets, about `parts` equal lengths apart, just after line breaks that end a record, found

@@ -54,6 +54,7 @@ public struct LuaStack {
     /// Pushes an array of arrays of strings (a CSV file's records, say), built in one protected
     /// call rather than one per string.
     public func pushStringRows(_ rows: [[String]]) throws {
+        guard rows.count <= Int(Int32.max) else { throw LuaError(kind: .memory, message: "too many rows") }
         var bytes: [UInt8] = []
         var ends: [Int] = []
         var counts: [Int32] = []
@@ -65,7 +66,6 @@ public struct LuaStack {
                 ends.append(bytes.count)
             }
         }
-        guard rows.count <= Int(Int32.max) else { throw LuaError(kind: .memory, message: "too many rows") }
         let status = bytes.withUnsafeBufferPointer { bytes in
             ends.withUnsafeBufferPointer { ends in
                 counts.withUnsafeBufferPointer { counts in
