@@ -217,19 +217,54 @@ final class HTTPConnections: @unchecked Sendable {
 
     // MARK: - Leasing
 
+    /// Sends `request` at once on an idle connection, without a task: for a caller on the
+    /// connections' event loop (a group of one loop). Returns the connection, whose `abort` ends
+    /// the exchange; nil when no connection is idle (the caller then uses `execute`).
+    /// `completion` runs on the loop with the complete answer or the failure; a connection found
+    /// closed before sending fails with `ClosedBeforeSending`: nothing was sent.
+    func startOnIdleConnection(
+        _ request: HTTPExchangeRequest, timeout: Duration, maxResponseBytes: Int,
+        completion: @escaping (Result<HTTPAnswer, Error>) -> Void
+    ) -> HTTPConnection? {
+        var stale: [HTTPConnection] = []
+        let taken = lock.withLock { shutDown ? nil : popIdle(stale: &stale) }
+        for connection in stale { connection.channel.close(promise: nil) }
+        if !stale.isEmpty { grantToNextWaiter() }
+        guard let connection = taken else { return nil }
+        guard connection.channel.eventLoop.inEventLoop else {
+            release(connection, reusable: true)
+            return nil
+        }
+        connection.start(request, timeout: timeout, maxResponseBytes: maxResponseBytes).whenComplete { result in
+            switch result {
+            case .success(let answer): self.release(connection, reusable: answer.keepAlive)
+            case .failure: self.release(connection, reusable: false)
+            }
+            completion(result)
+        }
+        return connection
+    }
+
+    /// The most recently used idle connection still fit for use; the unfit ones it passed are
+    /// added to `stale`, to be closed. Called with the lock held.
+    private func popIdle(stale: inout [HTTPConnection]) -> HTTPConnection? {
+        let now = ContinuousClock.now
+        while let last = idle.popLast() {
+            if last.connection.channel.isActive, now - last.since <= idleLimit {
+                return last.connection
+            }
+            open -= 1
+            stale.append(last.connection)
+        }
+        return nil
+    }
+
     private func lease(deadline: ContinuousClock.Instant) async throws -> HTTPConnection {
         enum Next { case use(HTTPConnection), openNew, wait }
         var stale: [HTTPConnection] = []
         let next = try lock.withLock { () throws -> Next in
             guard !shutDown else { throw TransportFailure.ShutDown() }
-            let now = ContinuousClock.now
-            while let last = idle.popLast() {
-                if last.connection.channel.isActive, now - last.since <= idleLimit {
-                    return .use(last.connection)
-                }
-                open -= 1
-                stale.append(last.connection)
-            }
+            if let connection = popIdle(stale: &stale) { return .use(connection) }
             if open < maxConnections {
                 open += 1
                 return .openNew
@@ -414,6 +449,20 @@ final class HTTPConnection: @unchecked Sendable {
     fileprivate init(channel: Channel, handler: ExchangeHandler) {
         self.channel = channel
         self.handler = handler
+    }
+
+    /// Starts one exchange, as `exchange` does; on the channel's event loop only.
+    func start(_ request: HTTPExchangeRequest, timeout: Duration, maxResponseBytes: Int) -> EventLoopFuture<HTTPAnswer> {
+        let promise = channel.eventLoop.makePromise(of: HTTPAnswer.self)
+        handler.start(method: request.method, bytes: request.encoded(allocator: channel.allocator), promise: promise,
+                      timeout: timeout, maxResponseBytes: maxResponseBytes)
+        return promise.futureResult
+    }
+
+    /// Ends the exchange in flight, if any, with a `CancellationError`, and closes the connection.
+    func abort() {
+        let handler = self.handler
+        channel.eventLoop.execute { handler.abort(CancellationError()) }
     }
 
     /// One request and its complete answer on this connection, which must be idle. The request's

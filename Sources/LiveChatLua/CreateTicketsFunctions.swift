@@ -46,7 +46,7 @@ final class CreateTicketsFunctions {
         }
     }
 
-    private struct ParsedOptions {
+    struct ParsedOptions {
         var bulk = BulkCreation.Options()
         var journal: String?
         var key: String?
@@ -107,57 +107,74 @@ final class CreateTicketsFunctions {
         guard table.fields.isEmpty else {
             throw ArgumentProblem(index: 1, message: "expected an array of rows, got a table with named fields")
         }
-        func problem(_ number: Int, _ message: String) -> LiveChatError {
-            LiveChatError(kind: .validation, message: "bad argument #1 to 'createTickets' (row \(number): \(message))")
-        }
-        // Keys first, in order: a repeated key fails the later row.
-        var identities: [(key: String, failure: LiveChatError?)] = []
-        identities.reserveCapacity(table.sequence.count)
-        var firstRowOfKey: [String: Int] = [:]
         let keyField = key.map { LuaValue.string(LuaString($0)) }
-        for (i, item) in table.sequence.enumerated() {
-            let number = i + 1
-            guard case .table(let fields) = item else {
-                identities.append((String(number), problem(number, "table expected, got \(TicketArguments.typeName(item))")))
-                continue
-            }
-            var rowKey = String(number)
-            var keyProblem: String?
-            if let key {
-                switch fields.fields[keyField!] ?? .nil {
-                case .string(let s) where !s.bytes.isEmpty: rowKey = s.description
-                case .integer(let n): rowKey = String(n)
-                case .nil: keyProblem = "key field '\(key)' is missing"
-                case let other: keyProblem = "key field '\(key)' expected a non-empty string or an integer, got \(TicketArguments.describe(value: other))"
+        return checkRows(
+            count: table.sequence.count,
+            identity: { index in
+                guard case .table(let fields) = table.sequence[index] else {
+                    return .failure("table expected, got \(TicketArguments.typeName(table.sequence[index]))")
                 }
                 // The key identifies the row; it is not sent unless it is also a ticket field
                 // (TicketArguments ignores it).
+                guard let key, let keyField else { return .success(nil) }
+                switch fields.fields[keyField] ?? .nil {
+                case .string(let s) where !s.bytes.isEmpty: return .success(s.description)
+                case .integer(let n): return .success(String(n))
+                case .nil: return .failure("key field '\(key)' is missing")
+                case let other: return .failure("key field '\(key)' expected a non-empty string or an integer, got \(TicketArguments.describe(value: other))")
+                }
+            },
+            request: { index in
+                guard case .table(let fields) = table.sequence[index] else { fatalError("checked by identity") }
+                if let connection = TicketArguments.connectionKeys.first(where: { fields.fields[$0.key] != nil }) {
+                    return .failure("field '\(connection.name)' is not allowed in a row (use livechat.configure)")
+                }
+                do {
+                    return .success(try TicketArguments(.table(fields), allowed: TicketArguments.createFields, ignoring: key).createRequest())
+                } catch {
+                    return .failure(CheckProblem(TicketArguments.message(of: error)))
+                }
+            },
+            problem: { number, message in
+                LiveChatError(kind: .validation, message: "bad argument #1 to 'createTickets' (row \(number): \(message))")
+            })
+    }
+
+    /// Rows checked into requests. Keys first, in order: `identity` gives a row's key (nil: its
+    /// number) or why it has none, and a repeated key fails the later row. Then every row's
+    /// fields, which depend on nothing else: `request` runs for the rows with a key, a large run
+    /// in parallel slices on the cores the run has not started to use yet. `problem` words a
+    /// row's failure.
+    static func checkRows(
+        count: Int,
+        identity: (Int) -> Result<String?, CheckProblem>,
+        request: (Int) -> Result<CreateTicketRequest, CheckProblem>,
+        problem: (Int, String) -> LiveChatError
+    ) -> [BulkRow] {
+        var identities: [(key: String, failure: LiveChatError?)] = []
+        identities.reserveCapacity(count)
+        var firstRowOfKey: [String: Int] = [:]
+        for index in 0..<count {
+            let number = index + 1
+            switch identity(index) {
+            case .failure(let message):
+                identities.append((String(number), problem(number, message.description)))
+            case .success(let key):
+                let rowKey = key ?? String(number)
+                if let earlier = firstRowOfKey[rowKey] {
+                    identities.append((rowKey, problem(number, "key '\(rowKey)' repeats row \(earlier)'s")))
+                } else {
+                    firstRowOfKey[rowKey] = number
+                    identities.append((rowKey, nil))
+                }
             }
-            if keyProblem == nil, let earlier = firstRowOfKey[rowKey] {
-                keyProblem = "key '\(rowKey)' repeats row \(earlier)'s"
-            }
-            if keyProblem == nil { firstRowOfKey[rowKey] = number }
-            identities.append((rowKey, keyProblem.map { problem(number, $0) }))
         }
-        // Then every row's fields, which depend on nothing else: a large run is checked in
-        // parallel slices, on the cores the run has not started to use yet.
         func check(_ index: Int) -> BulkRow {
             let number = index + 1
             let (rowKey, failure) = identities[index]
             if let failure { return BulkRow(number: number, key: rowKey, request: .failure(failure)) }
-            guard case .table(let fields) = table.sequence[index] else { fatalError("checked above") }
-            if let connection = TicketArguments.connectionKeys.first(where: { fields.fields[$0.key] != nil }) {
-                return BulkRow(number: number, key: rowKey, request: .failure(problem(
-                    number, "field '\(connection.name)' is not allowed in a row (use livechat.configure)")))
-            }
-            do {
-                let request = try TicketArguments(.table(fields), allowed: TicketArguments.createFields, ignoring: key).createRequest()
-                return BulkRow(number: number, key: rowKey, request: .success(request))
-            } catch {
-                return BulkRow(number: number, key: rowKey, request: .failure(problem(number, TicketArguments.message(of: error))))
-            }
+            return BulkRow(number: number, key: rowKey, request: request(index).mapError { problem(number, $0.description) })
         }
-        let count = identities.count
         let slices = count >= 2_000 ? max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8)) : 1
         if slices == 1 { return (0..<count).map(check) }
         let checked = SliceResults<BulkRow>(slices)
@@ -168,8 +185,30 @@ final class CreateTicketsFunctions {
         return checked.joined()
     }
 
+    /// Why a row cannot be sent, as `checkRows` is told it.
+    struct CheckProblem: Error, CustomStringConvertible, ExpressibleByStringInterpolation {
+        var description: String
+        init(_ description: String) { self.description = description }
+        init(stringLiteral value: String) { description = value }
+        init(stringInterpolation: DefaultStringInterpolation) { description = String(stringInterpolation: stringInterpolation) }
+    }
+
     /// Opens the journal and the run's own client, and starts the run.
     private func begin(_ rows: [BulkRow], _ options: ParsedOptions) -> LuaReturn {
+        switch Self.startRun(rows, options, module: module) {
+        case .failure(let failure):
+            return .values([.nil, ErrorObject.table(failure)])
+        case .success(let (run, attemptStats)):
+            nextRun += 1
+            runs[nextRun] = run
+            stats[nextRun] = attemptStats
+            return .value(.integer(Int64(nextRun)))
+        }
+    }
+
+    /// Opens the journal and the run's own client, and starts a run; or why it cannot start (no
+    /// credentials, an unusable journal).
+    static func startRun(_ rows: [BulkRow], _ options: ParsedOptions, module: LiveChatModule) -> Result<(BulkCreation, AttemptStats), LiveChatError> {
         let window = AdaptiveConcurrency(maximum: options.bulk.concurrency)
         let attemptStats = AttemptStats()
         let executor = EventLoopTaskExecutor.next()
@@ -200,17 +239,14 @@ final class CreateTicketsFunctions {
             } catch {
                 let failure = (error as? LiveChatError) ?? LiveChatError(kind: .configuration, message: "\(error)")
                 if let client { Task { try? await client.shutdown() } }
-                return .values([.nil, ErrorObject.table(failure)])
+                return .failure(failure)
             }
         }
         var bulkOptions = options.bulk
         bulkOptions.service = runService
         let run = BulkCreation(rows: rows, client: client, journal: journal, window: window, executor: executor, options: bulkOptions)
-        nextRun += 1
-        runs[nextRun] = run
-        stats[nextRun] = attemptStats
         run.start()
-        return .value(.integer(Int64(nextRun)))
+        return .success((run, attemptStats))
     }
 
     /// `next(run)` → the next batch of outcomes (every one when the script keeps tickets, else

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LiveChat
 import LiveChatLua
 import LuaHost
 
@@ -101,7 +102,7 @@ struct BulkCommand: ParsableCommand {
         }
     }
 
-    static let fields = ["message", "requesterEmail", "requesterName", "subject", "sourceType", "sourceUrl", "assigneeId", "group"]
+    static let fields = BulkFile.fields
 
     /// The file's sibling with a suffix: `tickets.csv` → `tickets.journal`.
     private func sibling(_ suffix: String) -> String {
@@ -111,45 +112,40 @@ struct BulkCommand: ParsableCommand {
 
     private func execute() -> Int32 {
         let state: LuaState
+        let module: LiveChatModule
         do {
             state = try Interpreter.makeState(ignoreEnvironment: false)
-            KeyPrompt.attach(to: try LiveChatModule.install(in: state, settings: try connectionSettings()))
+            module = try LiveChatModule.install(in: state, settings: try connectionSettings())
+            KeyPrompt.attach(to: module)
         } catch {
             Interpreter.report(error)
             return 2
         }
-        var map = LuaTable()
+        var bulk = BulkFile(path: file)
         for mapping in mappings {
             let parts = mapping.split(separator: "=", maxSplits: 1).map(String.init)
-            map[parts[0]] = .string(parts[1])
+            bulk.mappings[parts[0]] = parts[1]
         }
-        var options = LuaTable()
-        options["file"] = .string(file)
-        options["map"] = .table(map)
-        options["fields"] = .table(LuaTable(sequence: Self.fields.map { .string($0) }))
-        if let key { options["key"] = .string(key) }
+        bulk.key = key
         // The embedded sandbox dies with the process, so a journal of its runs is useless later.
         let defaultJournal = sandbox
             ? FileManager.default.temporaryDirectory.appendingPathComponent("livechat-lua-bulk-\(UUID().uuidString).journal").path
             : sibling(".journal")
-        options["journal"] = .string(journal ?? defaultJournal)
-        options["results"] = .string(results ?? sibling(".results.csv"))
-        options["concurrency"] = .integer(Int64(concurrency))
-        options["maxAttempts"] = .integer(Int64(maxAttempts))
-        options["delimiter"] = .string(delimiter)
-        options["dryRun"] = .boolean(dryRun)
-        options["terminal"] = .boolean(isatty(STDERR_FILENO) != 0)
-        let session = Session(state: state)
-        let base = state.top
-        defer { state.pop(state.top - base) }
+        bulk.journal = journal ?? defaultJournal
+        bulk.results = results ?? sibling(".results.csv")
+        bulk.concurrency = concurrency
+        bulk.maxAttempts = maxAttempts
+        bulk.delimiter = delimiter.unicodeScalars.first!
+        bulk.dryRun = dryRun
+        bulk.terminal = isatty(STDERR_FILENO) != 0
         do {
-            try state.load(Self.script, name: "=[bulk]")
-            try state.push(.table(options))
-            try session.call(arguments: 1)
-            let failed = try state.value(at: base + 1).integerValue ?? 1
+            let failed = try withExtendedLifetime(state) { try bulk.run(module: module) }
             return failed == 0 ? 0 : 1
-        } catch let error as LuaError where error.message.hasPrefix("bulk: ") {
-            FileHandle.standardError.write(Data("livechat-lua \(error.message)\n".utf8))
+        } catch let error as BulkFile.InputError {
+            FileHandle.standardError.write(Data("livechat-lua bulk: \(error)\n".utf8))
+            return 2
+        } catch let error as LiveChatError {
+            FileHandle.standardError.write(Data("livechat-lua: livechat: \(error.kind.rawValue): \(error.message)\n".utf8))
             return 2
         } catch {
             Interpreter.report(error)
@@ -175,75 +171,4 @@ struct BulkCommand: ParsableCommand {
         }
         return settings
     }
-
-    /// The command's work, in Lua: read, map columns to fields, create, report. Returns the
-    /// number of rows that failed. Input problems raise "bulk: …" (exit status 2).
-    static let script = #"""
-    local o = ...
-    local function fail(message) error("bulk: " .. message, 0) end
-    -- Read as arrays, the first row naming the columns: no table keyed by name per row.
-    local rows, message = csv.read(o.file, { header = false, delimiter = o.delimiter })
-    if rows == nil then fail(message) end
-    local header = rows[1]
-    if header == nil then fail(o.file .. ": no header row") end
-
-    -- Columns named like a field (any case, ignoring '_', '-' and spaces) fill it.
-    local function normal(name) return (name:lower():gsub("[%s_%-]", "")) end
-    local columns, position = {}, {}
-    for i, column in ipairs(header) do
-      columns[normal(column)] = column
-      position[column] = i
-    end
-    local map = {}
-    for _, field in ipairs(o.fields) do map[field] = columns[normal(field)] end
-    for field, column in pairs(o.map) do map[field] = column end
-    for field, column in pairs(map) do
-      if not position[column] then fail(string.format("--map %s=%s: no column '%s' in %s", field, column, column, o.file)) end
-    end
-    if o.key ~= nil and not position[o.key] then fail(string.format("--key: no column '%s' in %s", o.key, o.file)) end
-    for _, field in ipairs({ "message", "requesterEmail" }) do
-      if map[field] == nil then fail(string.format("no column for '%s' in %s: name one with --map %s=COLUMN", field, o.file, field)) end
-    end
-
-    local fill = {}
-    for field, column in pairs(map) do fill[#fill + 1] = { field, position[column] } end
-    local keyAt = o.key and position[o.key]
-    local tickets = {}
-    for i = 2, #rows do
-      local row, ticket = rows[i], {}
-      for _, pair in ipairs(fill) do
-        local field, value = pair[1], row[pair[2]]
-        if value ~= nil and value ~= "" then
-          if field == "group" then
-            local groups = {}
-            for id in value:gmatch("[^,;%s]+") do groups[#groups + 1] = math.tointeger(tonumber(id)) or id end
-            value = groups
-          end
-          ticket[field] = value
-        end
-      end
-      if keyAt then ticket._key = row[keyAt] end
-      tickets[i - 1] = ticket
-    end
-    rows = nil
-
-    -- Failures are told as they happen (the first 20; the results file has them all).
-    local told, number = 0, nil
-    local function tell(row, err)
-      told = told + 1
-      if told > 20 then return end
-      local message = err.message:gsub("^bad argument #1 to 'createTickets' %(row %d+: (.*)%)$", "%1")
-      if told == 20 then message = message .. " (further failures: see the results file)" end
-      io.stderr:write(string.format("%srow %d: %s\n", o.terminal and "\r\27[K" or "", number[row], message))
-    end
-    number = {}
-    for i, ticket in ipairs(tickets) do number[ticket] = i end
-    local summary, err = livechat.createTickets(tickets, {
-      concurrency = o.concurrency, maxAttempts = o.maxAttempts, key = o.key and "_key" or nil,
-      journal = (not o.dryRun) and o.journal or nil, results = (not o.dryRun) and o.results or nil,
-      dryRun = o.dryRun, onFailure = tell,
-    })
-    if summary == nil then error(tostring(err), 0) end
-    return summary.failed
-    """#
 }

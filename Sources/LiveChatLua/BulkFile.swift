@@ -1,0 +1,171 @@
+import Foundation
+import LiveChat
+import LuaHost
+
+/// `livechat-lua bulk FILE.csv`'s work, with no script: the file's columns mapped to ticket
+/// fields, every row checked straight from the parsed records (in parallel, no Lua table per
+/// row), and a bulk run whose failures are told on stderr as they happen.
+public struct BulkFile {
+    /// The ticket fields a column can fill.
+    public static let fields = ["message", "requesterEmail", "requesterName", "subject", "sourceType", "sourceUrl", "assigneeId", "group"]
+
+    public var path: String
+    /// Field → column, from `--map`; the other fields are filled from columns named like them.
+    public var mappings: [String: String] = [:]
+    /// The column that identifies a row across runs; nil: the row number.
+    public var key: String?
+    public var delimiter: UnicodeScalar = ","
+    public var journal: String?
+    public var results: String?
+    public var concurrency = 8
+    public var maxAttempts = 6
+    public var dryRun = false
+    /// Whether stderr is a terminal: a failure's line then first clears the progress line.
+    public var terminal = false
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    /// A problem with the input (the file, a column that is not there): nothing was sent.
+    public struct InputError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Failures told on stderr as they happen; the results file has them all.
+    static let failuresTold = 20
+
+    /// Reads, checks and sends every row; returns the number of rows that failed. Throws
+    /// `InputError` for bad input, and the `LiveChatError` that keeps the run from starting (no
+    /// credentials, an unusable journal).
+    public func run(module: LiveChatModule) throws -> Int {
+        let rows = try checkedRows()
+        var options = CreateTicketsFunctions.ParsedOptions()
+        options.bulk.concurrency = concurrency
+        options.bulk.maxRounds = maxAttempts
+        options.bulk.dryRun = dryRun
+        options.bulk.resultsPath = dryRun ? nil : results
+        options.journal = dryRun ? nil : journal
+        let run = try CreateTicketsFunctions.startRun(rows, options, module: module).get().0
+
+        let teller = FailureTeller(terminal: terminal)
+        let finished = DispatchSemaphore(value: 0)
+        Task {
+            while let batch = await run.outcomes.next() {
+                for outcome in batch where outcome.status == .failed { teller.tell(outcome) }
+            }
+            finished.signal()
+        }
+        finished.wait()
+        return teller.failed
+    }
+
+    /// The file's rows, each checked into a request or the reason it cannot be sent.
+    func checkedRows() throws -> [BulkRow] {
+        var options = CSVModule.Options()
+        options.header = false
+        options.delimiter = delimiter
+        let records: [[String]]
+        do {
+            records = try CSVModule.rows(at: path, options).0
+        } catch {
+            throw InputError(description: "\(error)")
+        }
+        guard let header = records.first else { throw InputError(description: "\(path): no header row") }
+        let plan = try ColumnPlan(header: header, mappings: mappings, key: key, file: path)
+        let count = records.count - 1
+        return CreateTicketsFunctions.checkRows(
+            count: count,
+            identity: { index in
+                guard let keyAt = plan.keyAt, let keyColumn = key else { return .success(nil) }
+                let record = records[index + 1]
+                guard keyAt < record.count, !record[keyAt].isEmpty else { return .failure("key column '\(keyColumn)' is empty") }
+                return .success(record[keyAt])
+            },
+            request: { index in
+                let fields = plan.fields(of: records[index + 1])
+                do {
+                    return .success(try TicketArguments(.table(fields), allowed: TicketArguments.createFields).createRequest())
+                } catch {
+                    return .failure(.init(TicketArguments.message(of: error)))
+                }
+            },
+            problem: { _, message in LiveChatError(kind: .validation, message: message) })
+    }
+}
+
+/// Which column fills which field, and where the key is.
+struct ColumnPlan {
+    /// Field names and their columns' positions.
+    let fill: [(field: LuaValue, position: Int, isGroup: Bool)]
+    let keyAt: Int?
+
+    /// Columns named like a field (in any case, ignoring '_', '-' and spaces) fill it; `mappings`
+    /// (field → column) pick others.
+    init(header: [String], mappings: [String: String], key: String?, file: String) throws {
+        func normal(_ name: String) -> String {
+            String(name.lowercased().unicodeScalars.filter { $0 != "_" && $0 != "-" && !$0.properties.isWhitespace })
+        }
+        var byNormalName: [String: String] = [:]
+        var position: [String: Int] = [:]
+        for (index, column) in header.enumerated() {
+            byNormalName[normal(column)] = column
+            position[column] = index
+        }
+        var map: [String: String] = [:]
+        for field in BulkFile.fields { map[field] = byNormalName[normal(field)] }
+        for (field, column) in mappings {
+            guard position[column] != nil else {
+                throw BulkFile.InputError(description: "--map \(field)=\(column): no column '\(column)' in \(file)")
+            }
+            map[field] = column
+        }
+        if let key, position[key] == nil {
+            throw BulkFile.InputError(description: "--key: no column '\(key)' in \(file)")
+        }
+        for field in ["message", "requesterEmail"] where map[field] == nil {
+            throw BulkFile.InputError(description: "no column for '\(field)' in \(file): name one with --map \(field)=COLUMN")
+        }
+        fill = BulkFile.fields.compactMap { field in
+            map[field].map { (LuaValue.string(LuaString(field)), position[$0]!, field == "group") }
+        }
+        keyAt = key.flatMap { position[$0] }
+    }
+
+    /// A record's non-empty fields as the table `createTicket` takes; a group column holds ids
+    /// separated by commas, semicolons or spaces.
+    func fields(of record: [String]) -> LuaTable {
+        var table = LuaTable()
+        for (field, position, isGroup) in fill where position < record.count && !record[position].isEmpty {
+            let value = record[position]
+            if isGroup {
+                let ids = value.split(whereSeparator: { $0 == "," || $0 == ";" || $0.isWhitespace })
+                table.fields[field] = .table(LuaTable(sequence: ids.map { id in
+                    Int64(id).map { .integer($0) } ?? .string(LuaString(String(id)))
+                }))
+            } else {
+                table.fields[field] = .string(LuaString(value))
+            }
+        }
+        return table
+    }
+}
+
+/// Tells a run's failures on stderr, the first `BulkFile.failuresTold` of them, and counts them all.
+private final class FailureTeller: @unchecked Sendable {
+    private let terminal: Bool
+    private(set) var failed = 0
+
+    init(terminal: Bool) {
+        self.terminal = terminal
+    }
+
+    func tell(_ outcome: BulkOutcome) {
+        failed += 1
+        guard failed <= BulkFile.failuresTold else { return }
+        var message = outcome.error?.message ?? "failed"
+        if failed == BulkFile.failuresTold { message += " (further failures: see the results file)" }
+        let line = "\(terminal ? "\r\u{1B}[K" : "")row \(outcome.row): \(message)\n"
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+}
