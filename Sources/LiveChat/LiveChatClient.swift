@@ -98,9 +98,11 @@ public final class LiveChatClient: Sendable {
     }
 
     /// `POST /tickets`, for callers that need only the new ticket's id (a bulk run that hands no
-    /// ticket to a script): the answer's `id` is read, not the whole ticket.
-    public func createTicketID(_ request: CreateTicketRequest) async throws -> String {
-        let delivered = try await exchange(.POST, path: "/tickets", body: request.json())
+    /// ticket to a script): the answer's `id` is read, not the whole ticket. With `first`, the
+    /// call finishes a create that `startCreateTicketID` began: that attempt's outcome is judged
+    /// as any attempt's (retried as the policy allows, or thrown).
+    public func createTicketID(_ request: CreateTicketRequest, after first: FirstAttempt? = nil) async throws -> String {
+        let delivered = try await exchange(.POST, path: "/tickets", body: request.json(), first: first)
         if let id = JSONMemberScanner.string(named: "id", in: delivered.answer.body) {
             delivered.reportSuccess(self)
             return id
@@ -112,6 +114,63 @@ public final class LiveChatClient: Sendable {
 
     private struct CreatedTicketID: Decodable {
         var id: String
+    }
+
+    /// A create's first attempt, made by `startCreateTicketID` and not finished there: its answer
+    /// or failure, for `createTicketID(_:after:)`.
+    public struct FirstAttempt: Sendable {
+        fileprivate var outcome: Result<HTTPAnswer, Error>
+        fileprivate var duration: Duration
+    }
+
+    /// How a create started by `startCreateTicketID` ended.
+    public enum StartedCreate: Sendable {
+        /// The ticket was created; its id.
+        case created(String)
+        /// Anything else (a failure, or an answer that needs decoding): finish the call with
+        /// `createTicketID(_:after:)`, which treats the attempt as any call's first.
+        case unfinished(FirstAttempt)
+        /// The request was not sent after all (its connection had closed): call `createTicketID`.
+        case notSent
+    }
+
+    /// A create started by `startCreateTicketID`, in flight.
+    public struct CreateInFlight: Sendable {
+        fileprivate let connection: HTTPConnection
+
+        /// Ends the exchange: the create finishes as a cancelled attempt (it may have been made).
+        public func cancel() { connection.abort() }
+    }
+
+    /// `POST /tickets` sent at once on an idle kept-alive connection, without a task: for a bulk
+    /// run on the client's `executor`, called on its event loop. Nil when it cannot start there
+    /// and then (a 429 pause, no idle connection, a shut-down client): the caller uses
+    /// `createTicketID`. Otherwise `completion` runs on the loop with how it ended.
+    public func startCreateTicketID(
+        _ request: CreateTicketRequest, completion: @escaping @Sendable (StartedCreate) -> Void
+    ) -> CreateInFlight? {
+        guard case .success(let transport) = self.transport, !lifecycle.isShutDown, gate.closedUntil == nil else { return nil }
+        let exchangeRequest = HTTPExchangeRequest(
+            method: .POST, target: transport.origin.pathPrefix + "/tickets",
+            headerLines: transport.headerLinesWithJSON, body: request.json())
+        let started = ContinuousClock.now
+        let connection = transport.connections.startOnIdleConnection(
+            exchangeRequest, timeout: configuration.requestTimeout, maxResponseBytes: configuration.maxResponseBytes
+        ) { result in
+            let duration = ContinuousClock.now - started
+            if case .failure(let error) = result, error is TransportFailure.ClosedBeforeSending {
+                completion(.notSent)
+                return
+            }
+            if case .success(let answer) = result, (200..<300).contains(answer.status),
+               let id = JSONMemberScanner.string(named: "id", in: answer.body) {
+                self.report(.POST, "/tickets", 1, status: answer.status, failure: nil, willRetry: false, duration)
+                completion(.created(id))
+                return
+            }
+            completion(.unfinished(FirstAttempt(outcome: result, duration: duration)))
+        }
+        return connection.map(CreateInFlight.init)
     }
 
     /// `GET /tickets/{id}`: one ticket.
@@ -184,7 +243,7 @@ public final class LiveChatClient: Sendable {
     /// until an answer is 2xx or the retry policy says stop. Not generic, so that the hot path
     /// of a bulk run is compiled once, for its types.
     private func exchange(
-        _ method: HTTPMethod, path: String, query: String = "", body: [UInt8]? = nil
+        _ method: HTTPMethod, path: String, query: String = "", body: [UInt8]? = nil, first: FirstAttempt? = nil
     ) async throws -> Delivered {
         let transport: Transport
         switch self.transport {
@@ -200,20 +259,25 @@ public final class LiveChatClient: Sendable {
             headerLines: body == nil ? transport.headerLines : transport.headerLinesWithJSON, body: body)
         let policy = configuration.retryPolicy
         let clock = ContinuousClock()
-        let callStarted = clock.now
+        let callStarted = clock.now - (first?.duration ?? .zero)
         var attempt = 0
 
         while true {
             attempt += 1
-            do {
-                try await gate.waitUntilOpen()
-            } catch {
-                throw LiveChatError.cancelled(attempts: attempt - 1)
+            let outcome: Result<HTTPAnswer, Error>
+            let duration: Duration
+            if attempt == 1, let first {
+                (outcome, duration) = (first.outcome, first.duration)
+            } else {
+                do {
+                    try await gate.waitUntilOpen()
+                } catch {
+                    throw LiveChatError.cancelled(attempts: attempt - 1)
+                }
+                let attemptStarted = clock.now
+                outcome = await perform(request, on: transport.connections)
+                duration = clock.now - attemptStarted
             }
-
-            let attemptStarted = clock.now
-            let outcome = await perform(request, on: transport.connections)
-            let duration = clock.now - attemptStarted
 
             var error: LiveChatError
             var failure: RetryPolicy.Failure?

@@ -24,16 +24,20 @@ final class AdaptiveConcurrency: @unchecked Sendable {
     /// The current window, rounded down.
     var current: Int { lock.withLock { max(1, Int(limit)) } }
 
-    /// Waits for a slot; false when the limiter was closed (the run is cancelled).
-    func acquire() async -> Bool {
-        // The common case, a free slot, without suspending.
-        let immediate: Bool? = lock.withLock {
-            if closed { return false }
-            guard waiters.isEmpty, inFlight < max(1, Int(limit)) else { return nil }
+    /// Takes a slot if one is free now (and nobody waits for one); false otherwise, or when the
+    /// limiter was closed.
+    func tryAcquire() -> Bool {
+        lock.withLock {
+            guard !closed, waiters.isEmpty, inFlight < max(1, Int(limit)) else { return false }
             inFlight += 1
             return true
         }
-        if let immediate { return immediate }
+    }
+
+    /// Waits for a slot; false when the limiter was closed (the run is cancelled).
+    func acquire() async -> Bool {
+        // The common case, a free slot, without suspending.
+        if tryAcquire() { return true }
         return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
             let granted: Bool? = lock.withLock {
                 if closed { return false }

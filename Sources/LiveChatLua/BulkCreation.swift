@@ -135,7 +135,7 @@ final class BulkCreation: @unchecked Sendable {
                 }
             }
         }
-        if options.dryRun || client == nil {
+        guard !options.dryRun, let client else {
             finishRun()
             return
         }
@@ -176,24 +176,11 @@ final class BulkCreation: @unchecked Sendable {
                 }
             }
         }
-        let work = WorkQueue(queue)
         let announcer = journal.map { AttemptAnnouncer(journal: $0, rows: queue, batchSize: Self.announcementBatch(options.concurrency)) }
-        announcer?.startFirstBatch()  // while the workers start
+        announcer?.startFirstBatch()  // while the first connections open
         let inDoubt = Collected<(row: BulkRow, request: CreateTicketRequest, since: Date)>()
-        await withTaskGroup(of: Void.self) { group in
-            for _ in 0..<min(options.concurrency, max(queue.count, 1)) {
-                group.addTask {
-                    while let (index, (row, request)) = work.next(), !Task.isCancelled {
-                        let announced = announcer.map { announcer in { try await announcer.attemptTime(index) } }
-                        switch await self.create(row, request, announced: announced, deferringDoubt: true) {
-                        case .settled(let outcome): self.deliver(outcome)
-                        case .inDoubt(let since): inDoubt.add((row, request, since))
-                        case .reportedWhenDurable: break
-                        }
-                    }
-                }
-            }
-        }
+        await FirstRound(run: self, client: client, rows: queue, announcer: announcer, window: window, executor: executor,
+                         inDoubt: inDoubt).send()
         // Every `created` event appended so far is on disk and its row reported.
         try? await journal?.record([])
         // Rows in doubt since this run's own attempt, now that nothing else is in flight (every
@@ -227,7 +214,7 @@ final class BulkCreation: @unchecked Sendable {
         if let client { Task { try? await client.shutdown() } }
     }
 
-    private func deliver(_ outcome: BulkOutcome) {
+    func deliver(_ outcome: BulkOutcome) {
         var kept = outcome
         if !options.keepTickets { kept.ticket = nil }
         collected.add(kept)
@@ -248,10 +235,12 @@ final class BulkCreation: @unchecked Sendable {
     /// `deferringDoubt`, an attempt whose outcome is unknown ends the call (the run settles the
     /// row once no other create is in flight) instead of being searched for at once.
     ///
-    /// `announced`, when given, waits for the row's first `attempt` event, recorded ahead by an
-    /// `AttemptAnnouncer`, and gives its time; later rounds record their own.
-    private func create(_ row: BulkRow, _ request: CreateTicketRequest, inDoubtSince doubt: Date? = nil,
-                        announced: (() async throws -> Date)? = nil, deferringDoubt: Bool) async -> CreateResult {
+    /// `announcedAt`, when given, is the time of the row's first `attempt` event, already on disk
+    /// (recorded ahead by an `AttemptAnnouncer`); later rounds record their own. `firstAttempt`,
+    /// when given, is that first round's attempt, already made (`FirstRound`).
+    func create(_ row: BulkRow, _ request: CreateTicketRequest, inDoubtSince doubt: Date? = nil,
+                announcedAt: Date? = nil, firstAttempt: LiveChatClient.FirstAttempt? = nil,
+                deferringDoubt: Bool) async -> CreateResult {
         guard let client else { return .settled(BulkOutcome(row: row.number, key: row.key, status: .failed)) }
         var inDoubtSince: Date? = doubt
         var lastError = LiveChatError(kind: .cancelled, message: "the run was cancelled")
@@ -275,8 +264,8 @@ final class BulkCreation: @unchecked Sendable {
             }
             var started = Date()
             do {
-                if round == 1, inDoubtSince == nil, let announced {
-                    started = try await announced()
+                if round == 1, inDoubtSince == nil, let announcedAt {
+                    started = announcedAt
                 } else {
                     try await journal?.record(.init(event: "attempt", key: row.key, row: row.number,
                                                     time: Timestamp.string(started), fingerprint: Self.fingerprint(request)))
@@ -292,7 +281,7 @@ final class BulkCreation: @unchecked Sendable {
                     let created = try await client.createTicket(request)
                     (ticket, id) = (created, created.id)
                 } else {
-                    (ticket, id) = (nil, try await client.createTicketID(request))
+                    (ticket, id) = (nil, try await client.createTicketID(request, after: round == 1 ? firstAttempt : nil))
                 }
                 if deferringDoubt {
                     // The ticket exists whatever happens now: an unsynced `created` event only
@@ -326,7 +315,7 @@ final class BulkCreation: @unchecked Sendable {
     }
 
     /// Records a ticket just created and reports it once the record is on disk, without waiting.
-    private func settleWhenDurable(_ row: BulkRow, ticketID: String, ticket: Ticket?) {
+    func settleWhenDurable(_ row: BulkRow, ticketID: String, ticket: Ticket?) {
         _ = claims.claim(ticketID)  // now, before any search can see the ticket
         let created = BulkOutcome(row: row.number, key: row.key, status: .created, ticketID: ticketID, ticket: ticket)
         guard let journal else {
@@ -469,24 +458,7 @@ final class BulkCreation: @unchecked Sendable {
     }
 }
 
-/// Rows handed out to workers one at a time, with their place in the queue.
-final class WorkQueue<Item>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var items: [Item]
-    private var index = 0
-
-    init(_ items: [Item]) { self.items = items }
-
-    func next() -> (Int, Item)? {
-        lock.withLock {
-            guard index < items.count else { return nil }
-            defer { index += 1 }
-            return (index, items[index])
-        }
-    }
-}
-
-/// Records the rows' first `attempt` events ahead of the workers, a batch of rows per journal
+/// Records the rows' first `attempt` events ahead of the sends, a batch of rows per journal
 /// sync, instead of one sync per row before each send.
 ///
 /// An `attempt` event says a create may have been sent from then on; recording it early only
@@ -494,12 +466,19 @@ final class WorkQueue<Item>: @unchecked Sendable {
 /// rerun searches for them before creating them: at most two batches more than were in flight.
 /// A row is never sent before its event is on disk.
 final class AttemptAnnouncer: @unchecked Sendable {
+    typealias Announced = Result<Date, Journal.Problem>
+
     private let journal: Journal
     private let rows: [(BulkRow, CreateTicketRequest)]
     private let batchSize: Int
     private let lock = NSLock()
-    /// Each started batch's recording: its time once synced.
-    private var batches: [Int: Task<Date, Error>] = [:]
+    private var batches: [Int: Batch] = [:]
+
+    /// A batch whose events are being recorded (with who waits for them), or are recorded.
+    private enum Batch {
+        case recording([@Sendable (Announced) -> Void])
+        case recorded(Announced)
+    }
 
     init(journal: Journal, rows: [(BulkRow, CreateTicketRequest)], batchSize: Int) {
         self.journal = journal
@@ -507,38 +486,64 @@ final class AttemptAnnouncer: @unchecked Sendable {
         self.batchSize = max(1, batchSize)
     }
 
-    /// Waits until row `index`'s attempt is on disk and returns its time. Past the middle of a
-    /// batch, the next batch is started so that it is ready before it is needed.
-    func attemptTime(_ index: Int) async throws -> Date {
+    /// Calls `then` with row `index`'s attempt time once its event is on disk, or with the
+    /// problem that kept it off: at once on this thread when it is on disk already, else on the
+    /// journal's. Past the middle of a batch, the next batch is started, so that it is ready
+    /// before it is needed.
+    func whenAnnounced(_ index: Int, then: @escaping @Sendable (Announced) -> Void) {
         let batch = index / batchSize
-        let recording = start(batch)
-        if index % batchSize >= batchSize / 2 { _ = start(batch + 1) }
-        return try await recording.value
+        if index % batchSize >= batchSize / 2 { start(batch + 1, waiter: nil) }
+        start(batch, waiter: then)
     }
 
     func startFirstBatch() {
-        _ = start(0)
+        start(0, waiter: nil)
     }
 
-    private func start(_ batch: Int) -> Task<Date, Error> {
-        lock.withLock {
-            if let started = batches[batch] { return started }
+    private func start(_ batch: Int, waiter: (@Sendable (Announced) -> Void)?) {
+        enum Next { case call(Announced), wait, record }
+        let next = lock.withLock { () -> Next in
+            switch batches[batch] {
+            case .recorded(let result)?:
+                return .call(result)
+            case .recording(var waiters)?:
+                if let waiter { waiters.append(waiter) }
+                batches[batch] = .recording(waiters)
+                return .wait
+            case nil:
+                batches[batch] = .recording(waiter.map { [$0] } ?? [])
+                return .record
+            }
+        }
+        switch next {
+        case .call(let result): waiter?(result)
+        case .wait: break
+        case .record:
             let range = min(batch * batchSize, rows.count)..<min((batch + 1) * batchSize, rows.count)
-            let journal = self.journal, rows = self.rows
-            let recording = Task<Date, Error> {
+            // The events (each with its request's fingerprint) are made off the caller's thread,
+            // the event loop that sends.
+            DispatchQueue.global().async { [journal, rows] in
                 let now = Date()
                 let time = Timestamp.string(now)
-                guard !range.isEmpty else { return now }
-                try await journal.record(range.map { index in
+                guard !range.isEmpty else { return self.finish(batch, .success(now)) }
+                journal.append(range.map { index in
                     let (row, request) = rows[index]
                     return .init(event: "attempt", key: row.key, row: row.number, time: time,
                                  fingerprint: BulkCreation.fingerprint(request))
-                })
-                return now
+                }, urgent: true) { problem in
+                    self.finish(batch, problem.map { .failure($0) } ?? .success(now))
+                }
             }
-            batches[batch] = recording
-            return recording
         }
+    }
+
+    private func finish(_ batch: Int, _ result: Announced) {
+        let waiters = lock.withLock { () -> [@Sendable (Announced) -> Void] in
+            defer { batches[batch] = .recorded(result) }
+            if case .recording(let waiters)? = batches[batch] { return waiters }
+            return []
+        }
+        for waiter in waiters { waiter(result) }
     }
 }
 

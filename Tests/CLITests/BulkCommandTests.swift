@@ -57,6 +57,64 @@ final class BulkCommandTests: XCTestCase {
         XCTAssertTrue(run.stderr.contains("--map message=COLUMN"), run.stderr)
     }
 
+    func testColumnsAreFoundByNameOrMapAndGroupsAreSplit() throws {
+        let server = try ServeProcess(["--port", "0", "--db", directory.appendingPathComponent("sandbox.sqlite").path])
+        defer { _ = server.stop() }
+        // Semicolons between fields; header names in other cases and spellings; the message in a
+        // column that only --map names; groups separated by commas and spaces.
+        let csv = directory.appendingPathComponent("semicolons.csv")
+        try """
+            Ref;E-Mail Address;Requester Name;SUBJECT;Body text;Group
+            A1;mary@example.com;Mary;Parcel;"Where is my parcel; it is late";1, 2
+            A2;john@example.com;;;Refund please;
+            """.write(to: csv, atomically: true, encoding: .utf8)
+        let environment = ["LIVECHAT_API_KEY": BulkCrashTests.key]
+        let run = try BuiltBinary.run([
+            "bulk", csv.path, "--delimiter", ";", "--key", "Ref", "--map", "message=Body text",
+            "--map", "requesterEmail=E-Mail Address", "--api-url", server.url.absoluteString, "--login", BulkCrashTests.login,
+        ], environment: environment)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stderr.contains("bulk: 2 rows: 2 created"), run.stderr)
+        let listed = try BuiltBinary.run(["--api-url", server.url.absoluteString, "--login", BulkCrashTests.login, "-e", """
+            for t in livechat.tickets{ order = "asc" } do
+              local groups = {}
+              for _, g in ipairs(t.groups or {}) do groups[#groups + 1] = tostring(g) end
+              print(t.requester.mail, t.requester.name or "-", t.subject or "-", t.events[1].message, table.concat(groups, ","))
+            end
+            """], environment: environment)
+        XCTAssertEqual(listed.status, 0, listed.stderr)
+        let lines = listed.stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.count, 2, listed.stdout)
+        XCTAssertTrue(lines.contains("mary@example.com\tMary\tParcel\tWhere is my parcel; it is late\t1,2"), listed.stdout)
+        XCTAssertTrue(lines.contains(where: { $0.hasPrefix("john@example.com\t") && $0.contains("\tRefund please\t") }), listed.stdout)
+    }
+
+    func testKeyProblemsFailTheirRowsAndMissingColumnsStopTheRun() throws {
+        let csv = directory.appendingPathComponent("keys.csv")
+        try """
+            id,requester_email,message
+            K1,mary@example.com,First
+            ,john@example.com,No key
+            K1,anna@example.com,Same key again
+            K2,bob@example.com,Fine
+            """.write(to: csv, atomically: true, encoding: .utf8)
+        let run = try BuiltBinary.run(["bulk", csv.path, "--dry-run", "--key", "id"])
+        XCTAssertEqual(run.status, 1, run.stderr)
+        XCTAssertTrue(run.stderr.contains("row 2: key column 'id' is empty"), run.stderr)
+        XCTAssertTrue(run.stderr.contains("row 3: key 'K1' repeats row 1's"), run.stderr)
+        XCTAssertTrue(run.stderr.contains("bulk: dry run: 4 rows, 2 valid, 2 invalid; nothing sent"), run.stderr)
+
+        let noKey = try BuiltBinary.run(["bulk", csv.path, "--dry-run", "--key", "ref"])
+        XCTAssertEqual(noKey.status, 2, noKey.stderr)
+        XCTAssertTrue(noKey.stderr.contains("--key: no column 'ref' in \(csv.path)"), noKey.stderr)
+        let noMapped = try BuiltBinary.run(["bulk", csv.path, "--dry-run", "--map", "subject=title"])
+        XCTAssertEqual(noMapped.status, 2, noMapped.stderr)
+        XCTAssertTrue(noMapped.stderr.contains("--map subject=title: no column 'title' in \(csv.path)"), noMapped.stderr)
+        let noFile = try BuiltBinary.run(["bulk", directory.appendingPathComponent("absent.csv").path, "--dry-run"])
+        XCTAssertEqual(noFile.status, 2, noFile.stderr)
+        XCTAssertTrue(noFile.stderr.contains("absent.csv: No such file or directory"), noFile.stderr)
+    }
+
     func testTheBulkExampleRunsWithTheSandbox() throws {
         let journal = directory.appendingPathComponent("example.journal").path
         let run = try BuiltBinary.run(["--sandbox", "examples/bulk_create.lua", Self.exampleCSV.path, journal],
