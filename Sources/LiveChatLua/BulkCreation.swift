@@ -32,7 +32,9 @@ struct BulkOutcome: Sendable {
 ///
 /// A row's life: the journal records `attempt` (synced) before the create is sent (for a row's
 /// first round, ahead of time and a batch of rows per sync: `AttemptAnnouncer`), and `created`
-/// or `failed` (synced) before the outcome is reported. A failure that proves nothing was made
+/// or `failed` (synced) before the outcome is reported. First rounds are sent by `FirstRound`, from
+/// the client's event loop with no task per row; a round that does not simply succeed goes on
+/// in a task through `create`, as every later round does. A failure that proves nothing was made
 /// (429, 503, no connection, a refused request) is retried with backoff, or recorded as failed. A
 /// failure after which the ticket may exist (a timeout, a connection lost mid-request, another
 /// 5xx) leaves the row in doubt: before any new attempt, the API is searched for a ticket from
@@ -59,6 +61,8 @@ final class BulkCreation: @unchecked Sendable {
         var progress = true
         /// The service the run sends to, recorded in the journal's `run` event.
         var service: String? = nil
+        /// Told of each failed row as it fails, before the summary line.
+        var onFailure: (@Sendable (BulkOutcome) -> Void)? = nil
     }
 
     let rows: [BulkRow]
@@ -219,6 +223,7 @@ final class BulkCreation: @unchecked Sendable {
         if !options.keepTickets { kept.ticket = nil }
         collected.add(kept)
         progress.count(kept.status)
+        if kept.status == .failed { options.onFailure?(kept) }
         outcomes.push(kept)
     }
 

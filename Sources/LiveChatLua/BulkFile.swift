@@ -35,10 +35,21 @@ public struct BulkFile {
     /// Failures told on stderr as they happen; the results file has them all.
     static let failuresTold = 20
 
-    /// Reads, checks and sends every row; returns the number of rows that failed. Throws
-    /// `InputError` for bad input, and the `LiveChatError` that keeps the run from starting (no
-    /// credentials, an unusable journal).
-    public func run(module: LiveChatModule) throws -> Int {
+    /// How a run ended.
+    public struct Ending {
+        /// Rows that failed for good (or whose outcome is unknown after an interrupt).
+        public var failed: Int
+        /// Whether `interrupted` stopped the run: rows in flight ended in doubt, later rows
+        /// were not attempted.
+        public var interrupted: Bool
+    }
+
+    /// Reads, checks and sends every row. Throws `InputError` for bad input, and the
+    /// `LiveChatError` that keeps the run from starting (no credentials, an unusable journal).
+    /// `interrupted` is asked every 50 ms: once it says yes, nothing more is sent, the creates
+    /// in flight are ended (their rows in doubt, for a rerun to reconcile), and the run ends
+    /// with its results file and summary.
+    public func run(module: LiveChatModule, interrupted: () -> Bool = { false }) throws -> Ending {
         let rows = try checkedRows()
         var options = CreateTicketsFunctions.ParsedOptions()
         options.bulk.concurrency = concurrency
@@ -46,18 +57,23 @@ public struct BulkFile {
         options.bulk.dryRun = dryRun
         options.bulk.resultsPath = dryRun ? nil : results
         options.journal = dryRun ? nil : journal
+        let teller = FailureTeller(terminal: terminal)
+        options.bulk.onFailure = { teller.tell($0) }
         let run = try CreateTicketsFunctions.startRun(rows, options, module: module).get().0
 
-        let teller = FailureTeller(terminal: terminal)
         let finished = DispatchSemaphore(value: 0)
         Task {
-            while let batch = await run.outcomes.next() {
-                for outcome in batch where outcome.status == .failed { teller.tell(outcome) }
-            }
+            while await run.outcomes.next() != nil {}
             finished.signal()
         }
-        finished.wait()
-        return teller.failed
+        var stopped = false
+        while finished.wait(timeout: .now() + .milliseconds(50)) == .timedOut {
+            if !stopped, interrupted() {
+                stopped = true
+                run.cancel()
+            }
+        }
+        return Ending(failed: teller.failed, interrupted: stopped)
     }
 
     /// The file's rows, each checked into a request or the reason it cannot be sent.
@@ -152,19 +168,26 @@ struct ColumnPlan {
 }
 
 /// Tells a run's failures on stderr, the first `BulkFile.failuresTold` of them, and counts them all.
+/// Called from the run's threads, one failure at a time or several at once.
 private final class FailureTeller: @unchecked Sendable {
     private let terminal: Bool
-    private(set) var failed = 0
+    private let lock = NSLock()
+    private var count = 0
 
     init(terminal: Bool) {
         self.terminal = terminal
     }
 
+    var failed: Int { lock.withLock { count } }
+
     func tell(_ outcome: BulkOutcome) {
-        failed += 1
-        guard failed <= BulkFile.failuresTold else { return }
+        let number = lock.withLock { () -> Int in
+            count += 1
+            return count
+        }
+        guard number <= BulkFile.failuresTold else { return }
         var message = outcome.error?.message ?? "failed"
-        if failed == BulkFile.failuresTold { message += " (further failures: see the results file)" }
+        if number == BulkFile.failuresTold { message += " (further failures: see the results file)" }
         let line = "\(terminal ? "\r\u{1B}[K" : "")row \(outcome.row): \(message)\n"
         FileHandle.standardError.write(Data(line.utf8))
     }

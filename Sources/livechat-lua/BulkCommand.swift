@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLuaShim
 import Foundation
 import LiveChat
 import LiveChatLua
@@ -22,7 +23,11 @@ struct BulkCommand: ParsableCommand {
             results file (by default FILE.results.csv; .jsonl for JSON lines) maps every row to its \
             ticket id or its error.
 
-            Exit status: 0 when every row has its ticket, 1 when some row failed, 2 for bad input.
+            Ctrl-C stops sending, ends the requests in flight and writes the results file; run \
+            the same command again to resume.
+
+            Exit status: 0 when every row has its ticket, 1 when some row failed, 2 for bad \
+            input, 130 when interrupted.
             """)
 
     @Argument(help: "The CSV file; its first row names the columns.")
@@ -138,9 +143,20 @@ struct BulkCommand: ParsableCommand {
         bulk.delimiter = delimiter.unicodeScalars.first!
         bulk.dryRun = dryRun
         bulk.terminal = isatty(STDERR_FILENO) != 0
+        // Ctrl-C stops the run cleanly (results file and summary written); a second one kills,
+        // as in lua.c. Either way the journal lets the same command resume.
+        clshim_sigint_catch(state.L)
+        defer { clshim_sigint_release() }
+        let signals = clshim_sigint_count()
         do {
-            let failed = try withExtendedLifetime(state) { try bulk.run(module: module) }
-            return failed == 0 ? 0 : 1
+            let ending = try withExtendedLifetime(state) {
+                try bulk.run(module: module, interrupted: { clshim_sigint_count() != signals })
+            }
+            if ending.interrupted {
+                FileHandle.standardError.write(Data("livechat-lua bulk: interrupted; run the same command again to resume\n".utf8))
+                return 130
+            }
+            return ending.failed == 0 ? 0 : 1
         } catch let error as BulkFile.InputError {
             FileHandle.standardError.write(Data("livechat-lua bulk: \(error)\n".utf8))
             return 2

@@ -115,6 +115,67 @@ final class BulkCommandTests: XCTestCase {
         XCTAssertTrue(noFile.stderr.contains("absent.csv: No such file or directory"), noFile.stderr)
     }
 
+    func testCtrlCStopsTheRunCleanlyAndTheSameCommandResumesIt() throws {
+        // Slow answers, so that Ctrl-C finds creates in flight.
+        let server = try ServeProcess(["--port", "0", "--db", directory.appendingPathComponent("sandbox.sqlite").path,
+                                       "--latency-ms", "300"])
+        defer { _ = server.stop() }
+        let rows = 60
+        var csv = "id,requester_email,message\n"
+        for i in 1...rows { csv += "R\(i),customer\(i)@example.com,Interrupted run row \(i)\n" }
+        let csvPath = directory.appendingPathComponent("rows.csv").path
+        try csv.write(toFile: csvPath, atomically: true, encoding: .utf8)
+        let journal = directory.appendingPathComponent("rows.journal").path
+        let results = directory.appendingPathComponent("rows.results.csv").path
+        let arguments = ["bulk", csvPath, "--key", "id", "--concurrency", "6", "--api-url", server.url.absoluteString,
+                         "--login", BulkCrashTests.login]
+        let environment = ["LIVECHAT_API_KEY": BulkCrashTests.key]
+
+        let process = Process()
+        process.executableURL = BuiltBinary.url
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let stderr = Pipe()
+        process.standardError = stderr
+        process.standardOutput = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let started = Date()
+        func created() -> Int {
+            ((try? String(contentsOfFile: journal, encoding: .utf8)) ?? "").components(separatedBy: #""event":"created""#).count - 1
+        }
+        while process.isRunning && created() < 12 && Date().timeIntervalSince(started) < 20 {
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        XCTAssertTrue(process.isRunning, "the run was still going when interrupted")
+        kill(process.processIdentifier, SIGINT)
+        let interruptedAt = Date()
+        process.waitUntilExit()
+        XCTAssertLessThan(Date().timeIntervalSince(interruptedAt), 3, "the run stopped without sending the rest")
+        let told = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertEqual(process.terminationStatus, 130, told)
+        XCTAssertTrue(told.contains("not attempted"), told)
+        XCTAssertTrue(told.contains("livechat-lua bulk: interrupted; run the same command again to resume"), told)
+        // The results file was written: every row attempted has its line.
+        let lines = try String(contentsOfFile: results, encoding: .utf8).split(separator: "\n")
+        XCTAssertGreaterThan(lines.count, 12, "a header and the rows attempted")
+        XCTAssertLessThan(lines.count, rows + 1, "the rows never attempted have no line")
+
+        let resumed = try BuiltBinary.run(arguments, environment: environment, timeout: 60)
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        let count = try BuiltBinary.run(["--api-url", server.url.absoluteString, "--login", BulkCrashTests.login, "-e", """
+            local total, messages, distinct = 0, {}, 0
+            for t in livechat.tickets{ order = "asc" } do
+              total = total + 1
+              local m = t.events[1].message
+              if not messages[m] then messages[m] = true; distinct = distinct + 1 end
+            end
+            print(total, distinct)
+            """], environment: environment)
+        XCTAssertEqual(count.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "\(rows)\t\(rows)",
+                       "exactly one ticket per row, none duplicated")
+    }
+
     func testTheBulkExampleRunsWithTheSandbox() throws {
         let journal = directory.appendingPathComponent("example.journal").path
         let run = try BuiltBinary.run(["--sandbox", "examples/bulk_create.lua", Self.exampleCSV.path, journal],
