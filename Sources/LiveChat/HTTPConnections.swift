@@ -235,7 +235,7 @@ final class HTTPConnections: @unchecked Sendable {
             release(connection, reusable: true)
             return nil
         }
-        connection.start(request, timeout: timeout, maxResponseBytes: maxResponseBytes).whenComplete { result in
+        connection.start(request, timeout: timeout, maxResponseBytes: maxResponseBytes) { result in
             switch result {
             case .success(let answer): self.release(connection, reusable: answer.keepAlive)
             case .failure: self.release(connection, reusable: false)
@@ -451,12 +451,12 @@ final class HTTPConnection: @unchecked Sendable {
         self.handler = handler
     }
 
-    /// Starts one exchange, as `exchange` does; on the channel's event loop only.
-    func start(_ request: HTTPExchangeRequest, timeout: Duration, maxResponseBytes: Int) -> EventLoopFuture<HTTPAnswer> {
-        let promise = channel.eventLoop.makePromise(of: HTTPAnswer.self)
-        handler.start(method: request.method, bytes: request.encoded(allocator: channel.allocator), promise: promise,
-                      timeout: timeout, maxResponseBytes: maxResponseBytes)
-        return promise.futureResult
+    /// Starts one exchange, as `exchange` does; on the channel's event loop only. `reply` is
+    /// called on the loop, perhaps before this returns.
+    func start(_ request: HTTPExchangeRequest, timeout: Duration, maxResponseBytes: Int,
+               reply: @escaping (Result<HTTPAnswer, Error>) -> Void) {
+        handler.start(method: request.method, bytes: request.encoded(allocator: channel.allocator),
+                      timeout: timeout, maxResponseBytes: maxResponseBytes, reply: reply)
     }
 
     /// Ends the exchange in flight, if any, with a `CancellationError`, and closes the connection.
@@ -475,10 +475,10 @@ final class HTTPConnection: @unchecked Sendable {
         let handler = self.handler
         let eventLoop = channel.eventLoop
         if eventLoop.inEventLoop {
-            handler.start(method: method, bytes: bytes, promise: promise, timeout: timeout, maxResponseBytes: maxResponseBytes)
+            handler.start(method: method, bytes: bytes, timeout: timeout, maxResponseBytes: maxResponseBytes, reply: promise.completeWith)
         } else {
             eventLoop.execute {
-                handler.start(method: method, bytes: bytes, promise: promise, timeout: timeout, maxResponseBytes: maxResponseBytes)
+                handler.start(method: method, bytes: bytes, timeout: timeout, maxResponseBytes: maxResponseBytes, reply: promise.completeWith)
             }
         }
         // A cancellation is handled on the event loop after the start above, so it always finds
@@ -499,8 +499,15 @@ final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler, @un
     typealias OutboundOut = HTTPClientRequestPart
 
     private var context: ChannelHandlerContext?
-    private var promise: EventLoopPromise<HTTPAnswer>?
+    /// Who gets the answer of the exchange in flight, or its failure.
+    private var reply: ((Result<HTTPAnswer, Error>) -> Void)?
+    /// When the exchange in flight times out.
+    private var deadline: NIODeadline?
+    /// One timer for the connection, not one per exchange: it fires at `timerAt`, ends the
+    /// exchange then in flight if its deadline has passed, or is set again for it. An exchange
+    /// that starts while it is set for an earlier time keeps it.
     private var timer: Scheduled<Void>?
+    private var timerAt: NIODeadline?
     private var limit = 0
     private var head: HTTPResponseHead?
     private var body: ByteBuffer?
@@ -511,27 +518,48 @@ final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler, @un
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        timer?.cancel()
+        timer = nil
     }
 
-    /// Sends a request, already encoded; `promise` gets its answer or its failure.
-    func start(method: HTTPMethod, bytes: ByteBuffer, promise: EventLoopPromise<HTTPAnswer>, timeout: Duration, maxResponseBytes: Int) {
-        guard let context, context.channel.isActive, self.promise == nil else {
-            promise.fail(TransportFailure.ClosedBeforeSending())
+    /// Sends a request, already encoded; `reply` is called once, on the event loop, with its
+    /// answer or its failure.
+    func start(method: HTTPMethod, bytes: ByteBuffer, timeout: Duration, maxResponseBytes: Int,
+               reply: @escaping (Result<HTTPAnswer, Error>) -> Void) {
+        guard let context, context.channel.isActive, self.reply == nil else {
+            reply(.failure(TransportFailure.ClosedBeforeSending()))
             return
         }
-        self.promise = promise
+        self.reply = reply
         self.limit = maxResponseBytes
         self.head = nil
         self.body = nil
-        // The request is written below, in this same turn of the loop: by the time this fires,
-        // it was sent.
-        timer = context.eventLoop.scheduleTask(in: timeout.timeAmount) { [weak self] in
-            self?.abort(TransportFailure.AttemptTimedOut(sent: true))
-        }
+        // The request is written below, in this same turn of the loop: by the time the timer
+        // ends it, it was sent.
+        let deadline = NIODeadline.now() + timeout.timeAmount
+        self.deadline = deadline
+        if timerAt.map({ $0 > deadline }) ?? true { setTimer(at: deadline, context: context) }
         // The head tells the response decoder the method (a HEAD answer has no body); the bytes
         // are the whole request, which RequestBytesWriter puts on the wire as they are.
         context.write(wrapOutboundOut(.head(RequestBytesWriter.head(for: method))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
+    }
+
+    private func setTimer(at time: NIODeadline, context: ChannelHandlerContext) {
+        timer?.cancel()
+        timerAt = time
+        timer = context.eventLoop.scheduleTask(deadline: time) { [weak self] in self?.timerFired() }
+    }
+
+    private func timerFired() {
+        timer = nil
+        timerAt = nil
+        guard reply != nil, let deadline, let context else { return }
+        if deadline <= .now() {
+            abort(TransportFailure.AttemptTimedOut(sent: true))
+        } else {
+            setTimer(at: deadline, context: context)
+        }
     }
 
     /// Fails the exchange in flight, if any, and closes the connection.
@@ -543,14 +571,14 @@ final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler, @un
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
-            guard promise != nil else {
+            guard reply != nil else {
                 // An answer nobody asked for: the connection's state is unknown.
                 context.close(promise: nil)
                 return
             }
             self.head = head
         case .body(var part):
-            guard promise != nil else { return }
+            guard reply != nil else { return }
             let size = (body?.readableBytes ?? 0) + part.readableBytes
             if size > limit {
                 abort(TransportFailure.ResponseTooLarge())
@@ -562,15 +590,14 @@ final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler, @un
                 body!.writeBuffer(&part)
             }
         case .end:
-            guard let promise, let head else { return }
-            self.promise = nil
-            timer?.cancel()
-            timer = nil
+            guard let reply, let head else { return }
+            self.reply = nil
+            deadline = nil
             let bytes = body.map { Array($0.readableBytesView) } ?? []
             body = nil
             self.head = nil
-            promise.succeed(HTTPAnswer(status: Int(head.status.code), reason: head.status.reasonPhrase,
-                                       headers: head.headers, body: bytes, keepAlive: head.isKeepAlive))
+            reply(.success(HTTPAnswer(status: Int(head.status.code), reason: head.status.reasonPhrase,
+                                      headers: head.headers, body: bytes, keepAlive: head.isKeepAlive)))
         }
     }
 
@@ -584,13 +611,12 @@ final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler, @un
     }
 
     private func fail(_ error: Error) {
-        guard let promise else { return }
-        self.promise = nil
-        timer?.cancel()
-        timer = nil
+        guard let reply else { return }
+        self.reply = nil
+        deadline = nil
         head = nil
         body = nil
-        promise.fail(error)
+        reply(.failure(error))
     }
 }
 

@@ -172,6 +172,25 @@ final class LiveChatClientFailureTests: ClientTestCase {
         XCTAssertLessThan(ContinuousClock.now - started, .seconds(2))
     }
 
+    func testASlowAnswerOnAKeptAliveConnectionTimesOutFromItsOwnStart() async throws {
+        // A quick answer, then, 400 ms later on the same connection, one that never comes in
+        // time. The connection's timer, set for the first exchange's deadline, fires while the
+        // second is in flight: it must leave it its whole time.
+        let server = try await startServer { _, index in
+            index == 0 ? Self.ticketReply : .json(200, DocsSamples.ticket, delay: .seconds(5))
+        }
+        let client = makeClient(server, requestTimeout: .milliseconds(600), retryPolicy: .never)
+        _ = try await client.ticket(id: "5FUED")
+        try await Task.sleep(for: .milliseconds(400))
+        let started = ContinuousClock.now
+        let error = await expectError { try await client.ticket(id: "5FUED") }
+        XCTAssertEqual(error?.kind, .timeout)
+        XCTAssertEqual(Set(server.requests.map(\.connection)).count, 1, "one kept-alive connection carried both")
+        let waited = ContinuousClock.now - started
+        XCTAssertGreaterThanOrEqual(waited, .milliseconds(550), "not cut short by the first exchange's deadline")
+        XCTAssertLessThan(waited, .seconds(3))
+    }
+
     func testPostIsNotRetriedAfterTimeout() async throws {
         let server = try await startServer(always: .json(200, DocsSamples.ticket, delay: .seconds(3)))
         let client = makeClient(server, requestTimeout: .milliseconds(300))
