@@ -250,7 +250,8 @@ public final class LiveChatClient: Sendable {
         case .success(let value): transport = value
         case .failure(let error): throw error
         }
-        guard !lifecycle.isShutDown else {
+        // A first attempt already made is judged whatever happened since: its ticket may exist.
+        guard first != nil || !lifecycle.isShutDown else {
             throw LiveChatError(kind: .configuration, message: "the client has been shut down")
         }
         let target = query.isEmpty ? path : path + "?" + query

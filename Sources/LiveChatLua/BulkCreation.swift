@@ -242,10 +242,12 @@ final class BulkCreation: @unchecked Sendable {
     ///
     /// `announcedAt`, when given, is the time of the row's first `attempt` event, already on disk
     /// (recorded ahead by an `AttemptAnnouncer`); later rounds record their own. `firstAttempt`,
-    /// when given, is that first round's attempt, already made (`FirstRound`).
+    /// when given, is that first round's attempt, already made (`FirstRound`). With
+    /// `holdingSlot`, the caller has taken a window slot for the first round, which this call
+    /// gives back.
     func create(_ row: BulkRow, _ request: CreateTicketRequest, inDoubtSince doubt: Date? = nil,
                 announcedAt: Date? = nil, firstAttempt: LiveChatClient.FirstAttempt? = nil,
-                deferringDoubt: Bool) async -> CreateResult {
+                holdingSlot: Bool = false, deferringDoubt: Bool) async -> CreateResult {
         guard let client else { return .settled(BulkOutcome(row: row.number, key: row.key, status: .failed)) }
         var inDoubtSince: Date? = doubt
         var lastError = LiveChatError(kind: .cancelled, message: "the run was cancelled")
@@ -253,7 +255,10 @@ final class BulkCreation: @unchecked Sendable {
             if round > 1 {
                 do { try await Task.sleep(for: backoff(afterRound: round - 1)) } catch { break }
             }
-            guard await window.acquire() else { break }
+            // A first round that FirstRound began holds its window slot already.
+            if round > 1 || !holdingSlot {
+                guard await window.acquire() else { break }
+            }
             defer { window.release() }
             if let since = inDoubtSince {
                 if deferringDoubt { return .inDoubt(since: since) }

@@ -59,7 +59,11 @@ public struct BulkFile {
         options.journal = dryRun ? nil : journal
         let teller = FailureTeller(terminal: terminal)
         options.bulk.onFailure = { teller.tell($0) }
-        let run = try CreateTicketsFunctions.startRun(rows, options, module: module).get().0
+        // Interrupted while the file was read, or at the API key's prompt: nothing is sent.
+        if interrupted() { return Ending(failed: 0, interrupted: true) }
+        let started = CreateTicketsFunctions.startRun(rows, options, module: module)
+        if case .failure = started, interrupted() { return Ending(failed: 0, interrupted: true) }
+        let run = try started.get().0
 
         let finished = DispatchSemaphore(value: 0)
         Task {
@@ -67,12 +71,12 @@ public struct BulkFile {
             finished.signal()
         }
         var stopped = false
-        while finished.wait(timeout: .now() + .milliseconds(50)) == .timedOut {
+        repeat {
             if !stopped, interrupted() {
                 stopped = true
                 run.cancel()
             }
-        }
+        } while finished.wait(timeout: .now() + .milliseconds(50)) == .timedOut
         return Ending(failed: teller.failed, interrupted: stopped)
     }
 
@@ -148,6 +152,22 @@ struct ColumnPlan {
         keyAt = key.flatMap { position[$0] }
     }
 
+    /// A group id as Lua's `math.tointeger(tonumber(id))` reads it: `7`, `7.0`, `0x7`, `7e0`.
+    static func integer(_ text: Substring) -> Int64? {
+        if let value = Int64(text) { return value }
+        var digits = text
+        let negative = digits.first == "-"
+        if negative || digits.first == "+" { digits = digits.dropFirst() }
+        if digits.lowercased().hasPrefix("0x"), let value = UInt64(digits.dropFirst(2), radix: 16) {
+            // Lua wraps hexadecimal integers around, as C's unsigned arithmetic does.
+            let wrapped = Int64(bitPattern: value)
+            return negative ? 0 &- wrapped : wrapped
+        }
+        guard let number = Double(text), number.isFinite, number.rounded() == number,
+              number >= -0x1p63, number < 0x1p63 else { return nil }
+        return Int64(number)
+    }
+
     /// A record's non-empty fields as the table `createTicket` takes; a group column holds ids
     /// separated by commas, semicolons or spaces.
     func fields(of record: [String]) -> LuaTable {
@@ -157,7 +177,7 @@ struct ColumnPlan {
             if isGroup {
                 let ids = value.split(whereSeparator: { $0 == "," || $0 == ";" || $0.isWhitespace })
                 table.fields[field] = .table(LuaTable(sequence: ids.map { id in
-                    Int64(id).map { .integer($0) } ?? .string(LuaString(String(id)))
+                    Self.integer(id).map { .integer($0) } ?? .string(LuaString(String(id)))
                 }))
             } else {
                 table.fields[field] = .string(LuaString(value))

@@ -7,11 +7,12 @@ import NIOCore
 /// no task per row.
 ///
 /// A row is sent once its `attempt` event is on disk (`AttemptAnnouncer`) and a slot of the
-/// adaptive window is free. A create that simply succeeds is recorded and reported from the
-/// journal (`BulkCreation.settleWhenDurable`). Anything else goes on in a task of its own
-/// through `BulkCreation.create`, which judges the attempt already made by the retry and doubt
-/// rules of every attempt: a failure, an answer to decode, a 429 pause in force, or no idle
-/// connection to send on (the task's call opens one, or waits for one).
+/// adaptive window is free; it holds the slot until its first round ends. A create that simply
+/// succeeds is recorded and reported from the journal (`BulkCreation.settleWhenDurable`).
+/// Anything else goes on in a task of its own, with the slot, through `BulkCreation.create`,
+/// which judges the attempt already made by the retry and doubt rules of every attempt: a
+/// failure, an answer to decode, a 429 pause in force, or no idle connection to send on (the
+/// task's call opens one, or waits for one).
 ///
 /// Every member but `send` and the initialiser runs on the event loop.
 final class FirstRound: @unchecked Sendable {
@@ -131,16 +132,15 @@ final class FirstRound: @unchecked Sendable {
             }
             onTheWire[index] = nil
         }
-        window.release()
         goOnInTask(index, row, request, announcedAt: time, firstAttempt: nil)
     }
 
     private func ended(_ index: Int, announcedAt time: Date, _ ended: LiveChatClient.StartedCreate) {
         onTheWire[index] = nil
-        window.release()
         let (row, request) = rows[index]
         switch ended {
         case .created(let id):
+            window.release()
             run.settleWhenDurable(row, ticketID: id, ticket: nil)
             settled(index)
         case .unfinished(let attempt):
@@ -150,12 +150,14 @@ final class FirstRound: @unchecked Sendable {
         }
     }
 
-    /// The row's round goes on in a task of its own, on the same event loop.
+    /// The row's round goes on in a task of its own, on the same event loop, with the row's
+    /// window slot: the row counts against the window until it settles.
     private func goOnInTask(_ index: Int, _ row: BulkRow, _ request: CreateTicketRequest, announcedAt time: Date,
                             firstAttempt: LiveChatClient.FirstAttempt?) {
         let (run, inDoubt) = (self.run, self.inDoubt)
         let task = Task(executorPreference: executor) {
-            switch await run.create(row, request, announcedAt: time, firstAttempt: firstAttempt, deferringDoubt: true) {
+            switch await run.create(row, request, announcedAt: time, firstAttempt: firstAttempt, holdingSlot: true,
+                                    deferringDoubt: true) {
             case .settled(let outcome): run.deliver(outcome)
             case .inDoubt(let since): inDoubt.add((row, request, since))
             case .reportedWhenDurable: break

@@ -65,7 +65,7 @@ final class BulkCommandTests: XCTestCase {
         let csv = directory.appendingPathComponent("semicolons.csv")
         try """
             Ref;E-Mail Address;Requester Name;SUBJECT;Body text;Group
-            A1;mary@example.com;Mary;Parcel;"Where is my parcel; it is late";1, 2
+            A1;mary@example.com;Mary;Parcel;"Where is my parcel; it is late";1, 2.0
             A2;john@example.com;;;Refund please;
             """.write(to: csv, atomically: true, encoding: .utf8)
         let environment = ["LIVECHAT_API_KEY": BulkCrashTests.key]
