@@ -65,7 +65,11 @@ final class BulkCreation: @unchecked Sendable {
         var onFailure: (@Sendable (BulkOutcome) -> Void)? = nil
     }
 
+    /// The rows known when the run starts; `feed` brings the rest, if any.
     let rows: [BulkRow]
+    private let feed: RowFeed?
+    /// The rows of the run, counted as they arrive (touched by the run's task only).
+    private var rowCount: Int
     let options: Options
     let outcomes = OutcomeQueue()
     private let client: LiveChatClient?
@@ -82,9 +86,11 @@ final class BulkCreation: @unchecked Sendable {
 
     /// `client` must be the run's own, and is shut down when the run ends.
     /// `window` is the one the client's attempt observer feeds (see `attemptObserver`).
-    init(rows: [BulkRow], client: LiveChatClient?, journal: Journal?, window: AdaptiveConcurrency,
+    init(rows: [BulkRow], feed: RowFeed? = nil, client: LiveChatClient?, journal: Journal?, window: AdaptiveConcurrency,
          executor: EventLoopTaskExecutor, options: Options) {
         self.rows = rows
+        self.feed = feed
+        self.rowCount = rows.count
         self.executor = executor
         self.client = client
         self.journal = journal
@@ -124,21 +130,18 @@ final class BulkCreation: @unchecked Sendable {
     private func run() async {
         progress.start()
         defer { progress.finish() }
-        var toCreate: [(BulkRow, CreateTicketRequest, Journal.RowState?)] = []
-        for row in rows {
-            switch row.request {
-            case .failure(let problem):
-                deliver(BulkOutcome(row: row.number, key: row.key, status: .failed, error: problem))
-            case .success(let request):
-                if options.dryRun { continue }
-                let state = journal?.loaded[row.key]
-                if case .created(let id)? = state {
-                    deliver(BulkOutcome(row: row.number, key: row.key, status: .skipped, ticketID: id))
-                } else {
-                    toCreate.append((row, request, state))
-                }
-            }
+        var rows = self.rows
+        var feed = self.feed
+        // Rows a previous run left in doubt are settled before anything is created, wherever they
+        // are: with any in the journal, every row is read first. So is a run that sends nothing.
+        let journalHasDoubt = journal?.loaded.values.contains { if case .inDoubt = $0 { true } else { false } } ?? false
+        if let rest = feed, options.dryRun || client == nil || journalHasDoubt {
+            while let chunk = await rest.next() { rows += chunk }
+            feed = nil
         }
+        rowCount = rows.count
+        progress.setTotal(rowCount)
+        let toCreate = sort(rows)
         guard !options.dryRun, let client else {
             finishRun()
             return
@@ -180,11 +183,28 @@ final class BulkCreation: @unchecked Sendable {
                 }
             }
         }
-        let announcer = journal.map { AttemptAnnouncer(journal: $0, rows: queue, batchSize: Self.announcementBatch(options.concurrency)) }
+        let complete = feed == nil
+        let announcer = journal.map {
+            AttemptAnnouncer(journal: $0, rows: queue, batchSize: Self.announcementBatch(options.concurrency), complete: complete)
+        }
         announcer?.startFirstBatch()  // while the first connections open
         let inDoubt = Collected<(row: BulkRow, request: CreateTicketRequest, since: Date)>()
-        await FirstRound(run: self, client: client, rows: queue, announcer: announcer, window: window, executor: executor,
-                         inDoubt: inDoubt).send()
+        let firstRound = FirstRound(run: self, client: client, rows: queue, complete: complete, announcer: announcer,
+                                    window: window, executor: executor, inDoubt: inDoubt)
+        async let sent: Void = firstRound.send()
+        if let feed {
+            // The rest of the rows, sent as they arrive. None is in doubt (see above).
+            while let chunk = await feed.next() {
+                rowCount += chunk.count
+                progress.setTotal(rowCount)
+                let more = sort(chunk).map { ($0.0, $0.1) }
+                announcer?.append(more)
+                firstRound.append(more)
+            }
+            announcer?.finishAppending()
+            firstRound.finishAppending()
+        }
+        await sent
         // Every `created` event appended so far is on disk and its row reported.
         try? await journal?.record([])
         // Rows in doubt since this run's own attempt, now that nothing else is in flight (every
@@ -203,11 +223,32 @@ final class BulkCreation: @unchecked Sendable {
         finishRun()
     }
 
+    /// Reports the rows that fail their checks, and those an earlier run created (skipped);
+    /// returns the others, with what the journal says of them.
+    private func sort(_ rows: [BulkRow]) -> [(BulkRow, CreateTicketRequest, Journal.RowState?)] {
+        var toCreate: [(BulkRow, CreateTicketRequest, Journal.RowState?)] = []
+        for row in rows {
+            switch row.request {
+            case .failure(let problem):
+                deliver(BulkOutcome(row: row.number, key: row.key, status: .failed, error: problem))
+            case .success(let request):
+                if options.dryRun { continue }
+                let state = journal?.loaded[row.key]
+                if case .created(let id)? = state {
+                    deliver(BulkOutcome(row: row.number, key: row.key, status: .skipped, ticketID: id))
+                } else {
+                    toCreate.append((row, request, state))
+                }
+            }
+        }
+        return toCreate
+    }
+
     private func finishRun() {
         let all = collected.all
         if let path = options.resultsPath {
             do {
-                try BulkResults.write(all, rowCount: rows.count, to: path)
+                try BulkResults.write(all, rowCount: rowCount, to: path)
             } catch {
                 FileHandle.standardError.write(Data("livechat-lua: cannot write the results file \(path): \(error)\n".utf8))
             }
@@ -479,21 +520,57 @@ final class AttemptAnnouncer: @unchecked Sendable {
     typealias Announced = Result<Date, Journal.Problem>
 
     private let journal: Journal
-    private let rows: [(BulkRow, CreateTicketRequest)]
     private let batchSize: Int
     private let lock = NSLock()
+    private var rows: [(BulkRow, CreateTicketRequest)]
+    /// Whether every row of the run is in `rows`; until then a batch is recorded only whole.
+    private var complete: Bool
     private var batches: [Int: Batch] = [:]
 
-    /// A batch whose events are being recorded (with who waits for them), or are recorded.
+    /// A batch waiting for the rest of its rows, or whose events are being recorded (each with
+    /// who waits for them), or recorded.
     private enum Batch {
+        case waitingForRows([@Sendable (Announced) -> Void])
         case recording([@Sendable (Announced) -> Void])
         case recorded(Announced)
     }
 
-    init(journal: Journal, rows: [(BulkRow, CreateTicketRequest)], batchSize: Int) {
+    init(journal: Journal, rows: [(BulkRow, CreateTicketRequest)], batchSize: Int, complete: Bool = true) {
         self.journal = journal
         self.rows = rows
         self.batchSize = max(1, batchSize)
+        self.complete = complete
+    }
+
+    /// More rows of the run, after those it has.
+    func append(_ more: [(BulkRow, CreateTicketRequest)]) {
+        recordReady { $0.rows += more }
+    }
+
+    /// No more rows will come.
+    func finishAppending() {
+        recordReady { $0.complete = true }
+    }
+
+    /// Changes the rows, then records the batches that were waiting for rows and now have them.
+    private func recordReady(_ change: (AttemptAnnouncer) -> Void) {
+        let ready = lock.withLock { () -> [(Int, [@Sendable (Announced) -> Void])] in
+            change(self)
+            var ready: [(Int, [@Sendable (Announced) -> Void])] = []
+            for (batch, state) in batches {
+                if case .waitingForRows(let waiters) = state, isWhole(batch) {
+                    batches[batch] = .recording(waiters)
+                    ready.append((batch, waiters))
+                }
+            }
+            return ready
+        }
+        for (batch, _) in ready { record(batch) }
+    }
+
+    /// Whether a batch has all its rows (called with the lock held).
+    private func isWhole(_ batch: Int) -> Bool {
+        complete || (batch + 1) * batchSize <= rows.count
     }
 
     /// Calls `then` with row `index`'s attempt time once its event is on disk, or with the
@@ -520,29 +597,43 @@ final class AttemptAnnouncer: @unchecked Sendable {
                 if let waiter { waiters.append(waiter) }
                 batches[batch] = .recording(waiters)
                 return .wait
+            case .waitingForRows(var waiters)?:
+                if let waiter { waiters.append(waiter) }
+                batches[batch] = .waitingForRows(waiters)
+                return .wait
             case nil:
-                batches[batch] = .recording(waiter.map { [$0] } ?? [])
+                let waiters = waiter.map { [$0] } ?? []
+                guard isWhole(batch) else {
+                    batches[batch] = .waitingForRows(waiters)
+                    return .wait
+                }
+                batches[batch] = .recording(waiters)
                 return .record
             }
         }
         switch next {
         case .call(let result): waiter?(result)
         case .wait: break
-        case .record:
-            let range = min(batch * batchSize, rows.count)..<min((batch + 1) * batchSize, rows.count)
-            // The events (each with its request's fingerprint) are made off the caller's thread,
-            // the event loop that sends.
-            DispatchQueue.global().async { [journal, rows] in
-                let now = Date()
-                let time = Timestamp.string(now)
-                guard !range.isEmpty else { return self.finish(batch, .success(now)) }
-                journal.append(range.map { index in
-                    let (row, request) = rows[index]
-                    return .init(event: "attempt", key: row.key, row: row.number, time: time,
-                                 fingerprint: BulkCreation.fingerprint(request))
-                }, urgent: true) { problem in
-                    self.finish(batch, problem.map { .failure($0) } ?? .success(now))
-                }
+        case .record: record(batch)
+        }
+    }
+
+    /// Records a batch's events; they are made off the caller's thread (the event loop that
+    /// sends), each with its request's fingerprint.
+    private func record(_ batch: Int) {
+        let (range, rows) = lock.withLock {
+            (min(batch * batchSize, self.rows.count)..<min((batch + 1) * batchSize, self.rows.count), self.rows)
+        }
+        DispatchQueue.global().async { [journal] in
+            let now = Date()
+            let time = Timestamp.string(now)
+            guard !range.isEmpty else { return self.finish(batch, .success(now)) }
+            journal.append(range.map { index in
+                let (row, request) = rows[index]
+                return .init(event: "attempt", key: row.key, row: row.number, time: time,
+                             fingerprint: BulkCreation.fingerprint(request))
+            }, urgent: true) { problem in
+                self.finish(batch, problem.map { .failure($0) } ?? .success(now))
             }
         }
     }
@@ -656,6 +747,52 @@ final class AttemptStats: @unchecked Sendable {
         lock.withLock {
             ["attempts": attempts, "throttled": throttled, "serverErrors": serverErrors, "networkErrors": networkErrors,
              "timeouts": timeouts, "lowestConcurrency": lowestConcurrency == .max ? 0 : lowestConcurrency]
+        }
+    }
+}
+
+/// Rows that reach a run after it has started, a chunk at a time and in order: a large CSV
+/// file's, read on while its first rows are sent.
+final class RowFeed: @unchecked Sendable {
+    private let lock = NSLock()
+    private var chunks: [[BulkRow]] = []
+    private var finished = false
+    private var waiter: CheckedContinuation<[BulkRow]?, Never>?
+
+    /// The next rows, after those appended before.
+    func append(_ rows: [BulkRow]) {
+        let resume = lock.withLock { () -> CheckedContinuation<[BulkRow]?, Never>? in
+            guard let waiter else {
+                chunks.append(rows)
+                return nil
+            }
+            self.waiter = nil
+            return waiter
+        }
+        resume?.resume(returning: rows)
+    }
+
+    /// No more rows will come.
+    func finish() {
+        let resume = lock.withLock { () -> CheckedContinuation<[BulkRow]?, Never>? in
+            finished = true
+            defer { waiter = nil }
+            return waiter
+        }
+        resume?.resume(returning: nil)
+    }
+
+    /// The next chunk, waiting for it; nil once every chunk was taken and no more will come.
+    /// One caller at a time.
+    func next() async -> [BulkRow]? {
+        await withCheckedContinuation { continuation in
+            let ready: [BulkRow]?? = lock.withLock {
+                if !chunks.isEmpty { return .some(chunks.removeFirst()) }
+                if finished { return .some(nil) }
+                waiter = continuation
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
         }
     }
 }

@@ -50,7 +50,7 @@ public struct BulkFile {
     /// in flight are ended (their rows in doubt, for a rerun to reconcile), and the run ends
     /// with its results file and summary.
     public func run(module: LiveChatModule, interrupted: () -> Bool = { false }) throws -> Ending {
-        let rows = try checkedRows()
+        let (rows, rest) = try firstRows()
         var options = CreateTicketsFunctions.ParsedOptions()
         options.bulk.concurrency = concurrency
         options.bulk.maxRounds = maxAttempts
@@ -61,9 +61,10 @@ public struct BulkFile {
         options.bulk.onFailure = { teller.tell($0) }
         // Interrupted while the file was read, or at the API key's prompt: nothing is sent.
         if interrupted() { return Ending(failed: 0, interrupted: true) }
-        let started = CreateTicketsFunctions.startRun(rows, options, module: module)
+        let started = CreateTicketsFunctions.startRun(rows, options, feed: rest?.feed, module: module)
         if case .failure = started, interrupted() { return Ending(failed: 0, interrupted: true) }
         let run = try started.get().0
+        rest?.start()
 
         let finished = DispatchSemaphore(value: 0)
         Task {
@@ -77,33 +78,82 @@ public struct BulkFile {
                 run.cancel()
             }
         } while finished.wait(timeout: .now() + .milliseconds(50)) == .timedOut
+        if let problem = rest?.problem {
+            throw InputError(description: "\(problem); the rows before it were sent (see the results file)")
+        }
         return Ending(failed: teller.failed, interrupted: stopped)
     }
 
-    /// The file's rows, each checked into a request or the reason it cannot be sent.
-    func checkedRows() throws -> [BulkRow] {
-        var options = CSVModule.Options()
-        options.header = false
-        options.delimiter = delimiter
-        let records: [[String]]
+    /// Parts a large file is read in when its first rows are sent while the rest is read: the
+    /// first part's rows start the run.
+    static let streamingParts = 16
+
+    /// The file's rows, checked; or, for a large file sent (not a dry run), its first part's,
+    /// and the rest to be read while they are sent.
+    func firstRows() throws -> ([BulkRow], FileRest?) {
+        let contents: (Data, String?)
         do {
-            records = try CSVModule.rows(at: path, options).0
+            contents = try CSVModule.contents(at: path)
         } catch {
             throw InputError(description: "\(error)")
         }
-        guard let header = records.first else { throw InputError(description: "\(path): no header row") }
-        let plan = try ColumnPlan(header: header, mappings: mappings, key: key, file: path)
-        let count = records.count - 1
-        return CreateTicketsFunctions.checkRows(
-            count: count,
+        guard !dryRun, let text = contents.1,
+              let parts = CSVModule.parts(of: text, delimiter: delimiter, count: Self.streamingParts) else {
+            return (try checkedRows(contents), nil)
+        }
+        var records: [[String]]
+        do {
+            records = try CSVModule.records(ofPart: parts[0], before: 0, csvOptions, path: path)
+        } catch {
+            throw InputError(description: "\(error)")
+        }
+        guard !records.isEmpty else { throw InputError(description: "\(path): no header row") }
+        let plan = try ColumnPlan(header: records.removeFirst(), mappings: mappings, key: key, file: path)
+        let checker = RowChecker()
+        let rows = check(records, plan, checker)
+        return (rows, FileRest(bulk: self, parts: Array(parts.dropFirst()), before: records.count + 1, plan: plan, checker: checker))
+    }
+
+    /// Every row of the file, checked.
+    func checkedRows() throws -> [BulkRow] {
+        do {
+            return try checkedRows(CSVModule.contents(at: path))
+        } catch let error as CSVModule.Problem {
+            throw InputError(description: "\(error)")
+        }
+    }
+
+    private func checkedRows(_ contents: (Data, String?)) throws -> [BulkRow] {
+        var records: [[String]]
+        do {
+            records = try CSVModule.rows(of: contents, csvOptions, path: path).0
+        } catch {
+            throw InputError(description: "\(error)")
+        }
+        guard !records.isEmpty else { throw InputError(description: "\(path): no header row") }
+        let plan = try ColumnPlan(header: records.removeFirst(), mappings: mappings, key: key, file: path)
+        return check(records, plan, RowChecker())
+    }
+
+    fileprivate var csvOptions: CSVModule.Options {
+        var options = CSVModule.Options()
+        options.header = false
+        options.delimiter = delimiter
+        return options
+    }
+
+    /// Records checked into rows, numbered on from the checker's earlier ones.
+    fileprivate func check(_ records: [[String]], _ plan: ColumnPlan, _ checker: RowChecker) -> [BulkRow] {
+        checker.check(
+            count: records.count,
             identity: { index in
                 guard let keyAt = plan.keyAt, let keyColumn = key else { return .success(nil) }
-                let record = records[index + 1]
+                let record = records[index]
                 guard keyAt < record.count, !record[keyAt].isEmpty else { return .failure("key column '\(keyColumn)' is empty") }
                 return .success(record[keyAt])
             },
             request: { index in
-                let fields = plan.fields(of: records[index + 1])
+                let fields = plan.fields(of: records[index])
                 do {
                     return .success(try TicketArguments(.table(fields), allowed: TicketArguments.createFields).createRequest())
                 } catch {
@@ -111,6 +161,44 @@ public struct BulkFile {
                 }
             },
             problem: { _, message in LiveChatError(kind: .validation, message: message) })
+    }
+}
+
+/// The rest of a large file, read and checked a part at a time, in order, on a thread of its
+/// own while the first rows are sent; the rows reach the run through `feed`.
+final class FileRest: @unchecked Sendable {
+    let feed = RowFeed()
+    private let bulk: BulkFile
+    private let parts: [String]
+    private let before: Int
+    private let plan: ColumnPlan
+    private let checker: RowChecker
+    /// What stopped the reading, if anything: set before `feed` finishes.
+    private(set) var problem: Error?
+
+    init(bulk: BulkFile, parts: [String], before: Int, plan: ColumnPlan, checker: RowChecker) {
+        self.bulk = bulk
+        self.parts = parts
+        self.before = before
+        self.plan = plan
+        self.checker = checker
+    }
+
+    func start() {
+        DispatchQueue.global().async {
+            var before = self.before
+            for part in self.parts {
+                do {
+                    let records = try CSVModule.records(ofPart: part, before: before, self.bulk.csvOptions, path: self.bulk.path)
+                    before += records.count
+                    self.feed.append(self.bulk.check(records, self.plan, self.checker))
+                } catch {
+                    self.problem = error
+                    break
+                }
+            }
+            self.feed.finish()
+        }
     }
 }
 

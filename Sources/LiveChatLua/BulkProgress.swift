@@ -3,7 +3,7 @@ import Foundation
 /// A bulk run's progress on stderr: a line redrawn in place while stderr is a terminal (done/total,
 /// rate, failures, ETA), and one summary line at the end, always.
 final class BulkProgress: @unchecked Sendable {
-    let total: Int
+    private var totalRows: Int
     let enabled: Bool
     let dryRun: Bool
     private let lock = NSLock()
@@ -15,9 +15,16 @@ final class BulkProgress: @unchecked Sendable {
     private let isTerminal = isatty(STDERR_FILENO) != 0
 
     init(total: Int, enabled: Bool, dryRun: Bool) {
-        self.total = total
+        self.totalRows = total
         self.enabled = enabled
         self.dryRun = dryRun
+    }
+
+    /// The rows of the run: it grows while a file is still being read.
+    var total: Int { lock.withLock { totalRows } }
+
+    func setTotal(_ total: Int) {
+        lock.withLock { totalRows = total }
     }
 
     func start() {

@@ -102,13 +102,13 @@ public enum CSVModule {
 
     /// The records of a CSV file, and its header when `options.header`.
     static func rows(at path: String, _ options: Options) throws -> ([[String]], [String]?) {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw Problem(description: "\(path): \(String(cString: strerror(errno == 0 ? ENOENT : errno)))")
-        }
-        guard var text = String(validating: data, as: UTF8.self) else {
+        try rows(of: contents(at: path), options, path: path)
+    }
+
+    /// The records of a file's contents (see `contents`), and its header when `options.header`.
+    static func rows(of contents: (Data, String?), _ options: Options, path: String) throws -> ([[String]], [String]?) {
+        let (data, text) = contents
+        guard let text else {
             // Not UTF-8: the stream reader says where decoding fails.
             return try joined([Result {
                 let reader = try CSVReader(stream: InputStream(data: data), hasHeaderRow: options.header,
@@ -116,22 +116,9 @@ public enum CSVModule {
                 return (reader, Self.records(reader))
             }], path: path)
         }
-        // Parsed from a string, the library walks its scalars directly instead of decoding a byte
-        // stream through two iterator layers: about twice as fast. A UTF-8 BOM, which the stream
-        // reader skips, is dropped here.
-        if text.unicodeScalars.first == "\u{FEFF}" { text.unicodeScalars.removeFirst() }
         // A large file is cut at record boundaries into parts parsed at once, one per core.
         let cores = min(ProcessInfo.processInfo.activeProcessorCount, 4)
-        var parts = [text]
-        if text.utf8.count >= 256 * 1024, cores >= 2, options.delimiter.isASCII {
-            let delimiter = UInt8(options.delimiter.value)
-            let cut: [String]?? = text.utf8.withContiguousStorageIfAvailable { bytes -> [String]? in
-                guard let cuts = recordBoundaries(bytes, delimiter: delimiter, parts: cores) else { return nil }
-                let edges = [0] + cuts + [bytes.count]
-                return (0..<(edges.count - 1)).map { String(decoding: bytes[edges[$0]..<edges[$0 + 1]], as: UTF8.self) }
-            }
-            if let cut = cut ?? nil { parts = cut }
-        }
+        let parts = cores >= 2 ? Self.parts(of: text, delimiter: options.delimiter, count: cores) ?? [text] : [text]
         let results = PartResults(parts.count)
         DispatchQueue.concurrentPerform(iterations: parts.count) { index in
             results.set(index, Result {
@@ -143,9 +130,45 @@ public enum CSVModule {
         return try joined(results.all, path: path)
     }
 
+    /// A file's bytes, and its text when it is UTF-8. Parsed from a string, the library walks
+    /// its scalars directly instead of decoding a byte stream through two iterator layers: about
+    /// twice as fast. A UTF-8 BOM, which the stream reader skips, is dropped from the text.
+    static func contents(at path: String) throws -> (Data, String?) {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw Problem(description: "\(path): \(String(cString: strerror(errno == 0 ? ENOENT : errno)))")
+        }
+        guard var text = String(validating: data, as: UTF8.self) else { return (data, nil) }
+        if text.unicodeScalars.first == "\u{FEFF}" { text.unicodeScalars.removeFirst() }
+        return (data, text)
+    }
+
+    /// A large text (256 KiB or more) cut into about `count` parts at record boundaries; nil when
+    /// it is smaller, or cannot be cut (see `recordBoundaries`).
+    static func parts(of text: String, delimiter: UnicodeScalar, count: Int) -> [String]? {
+        guard text.utf8.count >= 256 * 1024, delimiter.isASCII else { return nil }
+        let cut: [String]?? = text.utf8.withContiguousStorageIfAvailable { bytes -> [String]? in
+            guard let cuts = recordBoundaries(bytes, delimiter: UInt8(delimiter.value), parts: count) else { return nil }
+            let edges = [0] + cuts + [bytes.count]
+            return (0..<(edges.count - 1)).map { String(decoding: bytes[edges[$0]..<edges[$0 + 1]], as: UTF8.self) }
+        }
+        return cut ?? nil
+    }
+
+    /// The records of one part of a file (without a header), blank lines skipped; `before` is
+    /// the number of records before the part, for the message of a problem.
+    static func records(ofPart part: String, before: Int, _ options: Options, path: String) throws -> [[String]] {
+        try joined([Result {
+            let reader = try CSVReader(string: part, hasHeaderRow: false, trimFields: options.trim, delimiter: options.delimiter)
+            return (reader, Self.records(reader))
+        }], path: path, before: before).0
+    }
+
     /// The records of consecutive parts of one file, and the first part's header; a problem names
     /// the record, counted from the file's start.
-    private static func joined(_ parts: [Result<(CSVReader, [[String]]), Error>], path: String) throws -> ([[String]], [String]?) {
+    private static func joined(_ parts: [Result<(CSVReader, [[String]]), Error>], path: String, before: Int = 0) throws -> ([[String]], [String]?) {
         var rows: [[String]] = []
         var header: [String]?
         for (index, part) in parts.enumerated() {
@@ -157,7 +180,7 @@ public enum CSVModule {
             }
             if index == 0 { header = reader.headerRow }
             if let error = reader.error {
-                throw Problem(description: "\(path): record \(rows.count + records.count + 1): \(error)")
+                throw Problem(description: "\(path): record \(before + rows.count + records.count + 1): \(error)")
             }
             rows.append(contentsOf: records)
         }

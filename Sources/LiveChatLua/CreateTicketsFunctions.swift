@@ -140,49 +140,14 @@ final class CreateTicketsFunctions {
             })
     }
 
-    /// Rows checked into requests. Keys first, in order: `identity` gives a row's key (nil: its
-    /// number) or why it has none, and a repeated key fails the later row. Then every row's
-    /// fields, which depend on nothing else: `request` runs for the rows with a key, a large run
-    /// in parallel slices on the cores the run has not started to use yet. `problem` words a
-    /// row's failure.
+    /// Rows checked into requests (see `RowChecker`), all at once.
     static func checkRows(
         count: Int,
         identity: (Int) -> Result<String?, CheckProblem>,
         request: (Int) -> Result<CreateTicketRequest, CheckProblem>,
         problem: (Int, String) -> LiveChatError
     ) -> [BulkRow] {
-        var identities: [(key: String, failure: LiveChatError?)] = []
-        identities.reserveCapacity(count)
-        var firstRowOfKey: [String: Int] = [:]
-        for index in 0..<count {
-            let number = index + 1
-            switch identity(index) {
-            case .failure(let message):
-                identities.append((String(number), problem(number, message.description)))
-            case .success(let key):
-                let rowKey = key ?? String(number)
-                if let earlier = firstRowOfKey[rowKey] {
-                    identities.append((rowKey, problem(number, "key '\(rowKey)' repeats row \(earlier)'s")))
-                } else {
-                    firstRowOfKey[rowKey] = number
-                    identities.append((rowKey, nil))
-                }
-            }
-        }
-        func check(_ index: Int) -> BulkRow {
-            let number = index + 1
-            let (rowKey, failure) = identities[index]
-            if let failure { return BulkRow(number: number, key: rowKey, request: .failure(failure)) }
-            return BulkRow(number: number, key: rowKey, request: request(index).mapError { problem(number, $0.description) })
-        }
-        let slices = count >= 2_000 ? max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8)) : 1
-        if slices == 1 { return (0..<count).map(check) }
-        let checked = SliceResults<BulkRow>(slices)
-        DispatchQueue.concurrentPerform(iterations: slices) { slice in
-            let range = (slice * count / slices)..<((slice + 1) * count / slices)
-            checked.set(slice, range.map(check))
-        }
-        return checked.joined()
+        RowChecker().check(count: count, identity: identity, request: request, problem: problem)
     }
 
     /// Why a row cannot be sent, as `checkRows` is told it.
@@ -208,7 +173,9 @@ final class CreateTicketsFunctions {
 
     /// Opens the journal and the run's own client, and starts a run; or why it cannot start (no
     /// credentials, an unusable journal).
-    static func startRun(_ rows: [BulkRow], _ options: ParsedOptions, module: LiveChatModule) -> Result<(BulkCreation, AttemptStats), LiveChatError> {
+    /// With a `feed`, more rows reach the run after it has started.
+    static func startRun(_ rows: [BulkRow], _ options: ParsedOptions, feed: RowFeed? = nil,
+                         module: LiveChatModule) -> Result<(BulkCreation, AttemptStats), LiveChatError> {
         let window = AdaptiveConcurrency(maximum: options.bulk.concurrency)
         let attemptStats = AttemptStats()
         let executor = EventLoopTaskExecutor.next()
@@ -244,7 +211,8 @@ final class CreateTicketsFunctions {
         }
         var bulkOptions = options.bulk
         bulkOptions.service = runService
-        let run = BulkCreation(rows: rows, client: client, journal: journal, window: window, executor: executor, options: bulkOptions)
+        let run = BulkCreation(rows: rows, feed: feed, client: client, journal: journal, window: window, executor: executor,
+                               options: bulkOptions)
         run.start()
         return .success((run, attemptStats))
     }
@@ -305,6 +273,59 @@ final class CreateTicketsFunctions {
         var table = LuaTable()
         for (name, value) in self.stats.removeValue(forKey: id)?.snapshot ?? [:] { table[name] = .integer(Int64(value)) }
         return .value(.table(table))
+    }
+}
+
+/// Checks a run's rows into requests, all at once or a chunk after another (rows numbered on
+/// from the previous chunk). Keys first, in order: `identity` gives a row's key (nil: its
+/// number) or why it has none, and a repeated key fails the later row, across chunks too. Then
+/// every row's fields, which depend on nothing else: `request` runs for the rows with a key, a
+/// large chunk in parallel slices on the cores the run has not started to use yet. `problem`
+/// words a row's failure. The closures take indices within the chunk.
+final class RowChecker {
+    private var firstRowOfKey: [String: Int] = [:]
+    /// Rows checked so far.
+    private(set) var count = 0
+
+    func check(
+        count chunk: Int,
+        identity: (Int) -> Result<String?, CreateTicketsFunctions.CheckProblem>,
+        request: (Int) -> Result<CreateTicketRequest, CreateTicketsFunctions.CheckProblem>,
+        problem: (Int, String) -> LiveChatError
+    ) -> [BulkRow] {
+        let offset = count
+        count += chunk
+        var identities: [(key: String, failure: LiveChatError?)] = []
+        identities.reserveCapacity(chunk)
+        for index in 0..<chunk {
+            let number = offset + index + 1
+            switch identity(index) {
+            case .failure(let message):
+                identities.append((String(number), problem(number, message.description)))
+            case .success(let key):
+                let rowKey = key ?? String(number)
+                if let earlier = firstRowOfKey[rowKey] {
+                    identities.append((rowKey, problem(number, "key '\(rowKey)' repeats row \(earlier)'s")))
+                } else {
+                    firstRowOfKey[rowKey] = number
+                    identities.append((rowKey, nil))
+                }
+            }
+        }
+        func check(_ index: Int) -> BulkRow {
+            let number = offset + index + 1
+            let (rowKey, failure) = identities[index]
+            if let failure { return BulkRow(number: number, key: rowKey, request: .failure(failure)) }
+            return BulkRow(number: number, key: rowKey, request: request(index).mapError { problem(number, $0.description) })
+        }
+        let slices = chunk >= 2_000 ? max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8)) : 1
+        if slices == 1 { return (0..<chunk).map(check) }
+        let checked = SliceResults<BulkRow>(slices)
+        DispatchQueue.concurrentPerform(iterations: slices) { slice in
+            let range = (slice * chunk / slices)..<((slice + 1) * chunk / slices)
+            checked.set(slice, range.map(check))
+        }
+        return checked.joined()
     }
 }
 

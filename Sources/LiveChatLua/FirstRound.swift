@@ -18,7 +18,9 @@ import NIOCore
 final class FirstRound: @unchecked Sendable {
     private let run: BulkCreation
     private let client: LiveChatClient
-    private let rows: [(BulkRow, CreateTicketRequest)]
+    private var rows: [(BulkRow, CreateTicketRequest)]
+    /// Whether every row is in `rows`; until then, more may be appended.
+    private var complete: Bool
     private let announcer: AttemptAnnouncer?
     private let window: AdaptiveConcurrency
     private let executor: EventLoopTaskExecutor
@@ -38,12 +40,15 @@ final class FirstRound: @unchecked Sendable {
     /// Whether `fill` is running: a row settled from within it frees a slot its loop takes.
     private var filling = false
 
-    init(run: BulkCreation, client: LiveChatClient, rows: [(BulkRow, CreateTicketRequest)], announcer: AttemptAnnouncer?,
-         window: AdaptiveConcurrency, executor: EventLoopTaskExecutor,
+    /// `complete`: whether `rows` are all the rows; if not, `append` brings the rest and
+    /// `finishAppending` says there is no more.
+    init(run: BulkCreation, client: LiveChatClient, rows: [(BulkRow, CreateTicketRequest)], complete: Bool = true,
+         announcer: AttemptAnnouncer?, window: AdaptiveConcurrency, executor: EventLoopTaskExecutor,
          inDoubt: Collected<(row: BulkRow, request: CreateTicketRequest, since: Date)>) {
         self.run = run
         self.client = client
         self.rows = rows
+        self.complete = complete
         self.announcer = announcer
         self.window = window
         self.executor = executor
@@ -51,8 +56,8 @@ final class FirstRound: @unchecked Sendable {
         self.inDoubt = inDoubt
     }
 
-    /// Sends every row's first round; returns when each row is settled, in doubt (in `inDoubt`),
-    /// or, after a cancellation, never started. Cancelling the calling task ends the creates in
+    /// Sends every row's first round, appended ones too; returns when each row is settled, in
+    /// doubt (in `inDoubt`), or, after a cancellation, never started. Cancelling the calling task ends the creates in
     /// flight: their rows end in doubt.
     func send() async {
         await withTaskCancellationHandler {
@@ -64,6 +69,22 @@ final class FirstRound: @unchecked Sendable {
             }
         } onCancel: {
             eventLoop.execute { self.cancel() }
+        }
+    }
+
+    /// More rows, sent after those before them (from any thread).
+    func append(_ more: [(BulkRow, CreateTicketRequest)]) {
+        eventLoop.execute {
+            self.rows += more
+            self.fill()
+        }
+    }
+
+    /// No more rows will come (from any thread).
+    func finishAppending() {
+        eventLoop.execute {
+            self.complete = true
+            self.finishIfDone()
         }
     }
 
@@ -177,7 +198,7 @@ final class FirstRound: @unchecked Sendable {
     }
 
     private func finishIfDone() {
-        guard active == 0, next >= rows.count || cancelled, let finished else { return }
+        guard active == 0, (complete && next >= rows.count) || cancelled, let finished else { return }
         self.finished = nil
         finished.resume()
     }

@@ -168,6 +168,39 @@ final class BulkCommandTests: XCTestCase {
         XCTAssertEqual(distinct, rows, "none duplicated")
     }
 
+    func testALargeFileIsSentWhileItIsReadAndEveryRowIsAccountedFor() throws {
+        // Over 256 KiB: its first part's rows are sent while the rest is read. Bad rows and a
+        // repeated key far into the file still fail alone, numbered as in the file.
+        let server = try ServeProcess(["--port", "0", "--db", directory.appendingPathComponent("sandbox.sqlite").path])
+        defer { _ = server.stop() }
+        let rows = 4_000
+        var csv = "id,requester_email,message\n"
+        for i in 1...rows {
+            let mail = i == 3_500 ? "not-an-address" : "customer\(i % 300)@example.com"
+            let id = i == 3_900 ? "L17" : "L\(i)"
+            csv += "\(id),\(mail),\"Streamed row \(i): a longer message, so that the file is large enough to be read in parts\"\n"
+        }
+        XCTAssertGreaterThan(csv.utf8.count, 256 * 1024)
+        let csvPath = directory.appendingPathComponent("large.csv").path
+        try csv.write(toFile: csvPath, atomically: true, encoding: .utf8)
+        let results = directory.appendingPathComponent("large.results.csv").path
+        let environment = ["LIVECHAT_API_KEY": BulkCrashTests.key]
+        let run = try BuiltBinary.run(["bulk", csvPath, "--key", "id", "--concurrency", "16", "--results", results,
+                                       "--api-url", server.url.absoluteString, "--login", BulkCrashTests.login],
+                                      environment: environment, timeout: 120)
+        XCTAssertEqual(run.status, 1, run.stderr)
+        XCTAssertTrue(run.stderr.contains("row 3500: field 'requesterEmail' expected an e-mail address, got 'not-an-address'"), run.stderr)
+        XCTAssertTrue(run.stderr.contains("row 3900: key 'L17' repeats row 17's"), run.stderr)
+        XCTAssertTrue(run.stderr.contains("bulk: 4000 rows: 3998 created, 0 skipped (done before), 2 failed"), run.stderr)
+        let lines = try String(contentsOfFile: results, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, rows + 1, "a line for every row")
+        XCTAssertTrue(lines[3_500].hasPrefix("3500,L3500,failed,"), String(lines[3_500]))
+        XCTAssertTrue(lines[4_000].hasPrefix("4000,L4000,created,"), String(lines[4_000]))
+        let (total, distinct) = try BuiltBinary.ticketsAndDistinctMessages(at: server.url, environment: environment)
+        XCTAssertEqual(total, rows - 2)
+        XCTAssertEqual(distinct, rows - 2)
+    }
+
     func testTheBulkExampleRunsWithTheSandbox() throws {
         let journal = directory.appendingPathComponent("example.journal").path
         let run = try BuiltBinary.run(["--sandbox", "examples/bulk_create.lua", Self.exampleCSV.path, journal],
