@@ -63,6 +63,8 @@ final class BulkCreation: @unchecked Sendable {
         var service: String? = nil
         /// Told of each failed row as it fails, before the summary line.
         var onFailure: (@Sendable (BulkOutcome) -> Void)? = nil
+        /// Whether outcomes go to `outcomes` one by one; if not, it only says when the run is over.
+        var queuesOutcomes = true
     }
 
     /// The rows known when the run starts; `feed` brings the rest, if any.
@@ -265,7 +267,7 @@ final class BulkCreation: @unchecked Sendable {
         collected.add(kept)
         progress.count(kept.status)
         if kept.status == .failed { options.onFailure?(kept) }
-        outcomes.push(kept)
+        if options.queuesOutcomes { outcomes.push(kept) }
     }
 
     /// How a create ended: settled (created, found or failed), or in doubt (deferred).

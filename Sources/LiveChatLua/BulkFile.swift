@@ -59,6 +59,7 @@ public struct BulkFile {
         options.journal = dryRun ? nil : journal
         let teller = FailureTeller(terminal: terminal)
         options.bulk.onFailure = { teller.tell($0) }
+        options.bulk.queuesOutcomes = false
         // Interrupted while the file was read, or at the API key's prompt: nothing is sent.
         if interrupted() { return Ending(failed: 0, interrupted: true) }
         let started = CreateTicketsFunctions.startRun(rows, options, feed: rest?.feed, module: module)
@@ -68,7 +69,7 @@ public struct BulkFile {
 
         let finished = DispatchSemaphore(value: 0)
         Task {
-            while await run.outcomes.next() != nil {}
+            _ = await run.outcomes.next()  // nil: the run is over
             finished.signal()
         }
         var stopped = false
