@@ -199,6 +199,8 @@ final class BulkCreation: @unchecked Sendable {
             while let chunk = await feed.next() {
                 rowCount += chunk.count
                 progress.setTotal(rowCount)
+                // Rows that arrive after a cancellation are not attempted, nor checked.
+                if Task.isCancelled { continue }
                 let more = sort(chunk).map { ($0.0, $0.1) }
                 announcer?.append(more)
                 firstRound.append(more)
@@ -623,17 +625,17 @@ final class AttemptAnnouncer: @unchecked Sendable {
     /// Records a batch's events; they are made off the caller's thread (the event loop that
     /// sends), each with its request's fingerprint.
     private func record(_ batch: Int) {
-        let (range, rows) = lock.withLock {
-            (min(batch * batchSize, self.rows.count)..<min((batch + 1) * batchSize, self.rows.count), self.rows)
+        // The batch's rows only: a copy of them all would be copied again by the next append.
+        let rows = lock.withLock {
+            Array(self.rows[min(batch * batchSize, self.rows.count)..<min((batch + 1) * batchSize, self.rows.count)])
         }
         DispatchQueue.global().async { [journal] in
             let now = Date()
             let time = Timestamp.string(now)
-            guard !range.isEmpty else { return self.finish(batch, .success(now)) }
-            journal.append(range.map { index in
-                let (row, request) = rows[index]
-                return .init(event: "attempt", key: row.key, row: row.number, time: time,
-                             fingerprint: BulkCreation.fingerprint(request))
+            guard !rows.isEmpty else { return self.finish(batch, .success(now)) }
+            journal.append(rows.map { row, request in
+                .init(event: "attempt", key: row.key, row: row.number, time: time,
+                      fingerprint: BulkCreation.fingerprint(request))
             }, urgent: true) { problem in
                 self.finish(batch, problem.map { .failure($0) } ?? .success(now))
             }

@@ -76,10 +76,11 @@ public struct BulkFile {
         repeat {
             if !stopped, interrupted() {
                 stopped = true
+                rest?.stop()
                 run.cancel()
             }
         } while finished.wait(timeout: .now() + .milliseconds(50)) == .timedOut
-        if let problem = rest?.problem {
+        if !stopped, let problem = rest?.problem {
             throw InputError(description: "\(problem); the rows before it were sent (see the results file)")
         }
         return Ending(failed: teller.failed, interrupted: stopped)
@@ -102,12 +103,8 @@ public struct BulkFile {
               let parts = CSVModule.parts(of: text, delimiter: delimiter, count: Self.streamingParts) else {
             return (try checkedRows(contents), nil)
         }
-        var records: [[String]]
-        do {
-            records = try CSVModule.records(ofPart: parts[0], before: 0, csvOptions, path: path)
-        } catch {
-            throw InputError(description: "\(error)")
-        }
+        var (records, problem) = CSVModule.records(ofPart: parts[0], before: 0, csvOptions, path: path)
+        if let problem { throw InputError(description: "\(problem)") }
         guard !records.isEmpty else { throw InputError(description: "\(path): no header row") }
         let plan = try ColumnPlan(header: records.removeFirst(), mappings: mappings, key: key, file: path)
         let checker = RowChecker()
@@ -170,12 +167,16 @@ public struct BulkFile {
 final class FileRest: @unchecked Sendable {
     let feed = RowFeed()
     private let bulk: BulkFile
-    private let parts: [String]
+    private let lock = NSLock()
+    /// The parts not read yet, each let go once read.
+    private var parts: [String]
+    private var stopped = false
     private let before: Int
     private let plan: ColumnPlan
     private let checker: RowChecker
-    /// What stopped the reading, if anything: set before `feed` finishes.
-    private(set) var problem: Error?
+    /// What stopped the reading, if anything: set before `feed` finishes. The rows before it
+    /// were fed.
+    private(set) var problem: CSVModule.Problem?
 
     init(bulk: BulkFile, parts: [String], before: Int, plan: ColumnPlan, checker: RowChecker) {
         self.bulk = bulk
@@ -188,18 +189,27 @@ final class FileRest: @unchecked Sendable {
     func start() {
         DispatchQueue.global().async {
             var before = self.before
-            for part in self.parts {
-                do {
-                    let records = try CSVModule.records(ofPart: part, before: before, self.bulk.csvOptions, path: self.bulk.path)
-                    before += records.count
-                    self.feed.append(self.bulk.check(records, self.plan, self.checker))
-                } catch {
-                    self.problem = error
+            for index in 0..<self.parts.count {
+                guard let part = self.lock.withLock({ () -> String? in
+                    guard !self.stopped else { return nil }
+                    defer { self.parts[index] = "" }
+                    return self.parts[index]
+                }) else { break }
+                let (records, problem) = CSVModule.records(ofPart: part, before: before, self.bulk.csvOptions, path: self.bulk.path)
+                before += records.count
+                if !records.isEmpty { self.feed.append(self.bulk.check(records, self.plan, self.checker)) }
+                if let problem {
+                    self.problem = problem
                     break
                 }
             }
             self.feed.finish()
         }
+    }
+
+    /// Reads no further part (an interrupt): the rows not read are not attempted.
+    func stop() {
+        lock.withLock { stopped = true }
     }
 }
 

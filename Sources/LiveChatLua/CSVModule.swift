@@ -157,18 +157,24 @@ public enum CSVModule {
         return cut ?? nil
     }
 
-    /// The records of one part of a file (without a header), blank lines skipped; `before` is
-    /// the number of records before the part, for the message of a problem.
-    static func records(ofPart part: String, before: Int, _ options: Options, path: String) throws -> [[String]] {
-        try joined([Result {
-            let reader = try CSVReader(string: part, hasHeaderRow: false, trimFields: options.trim, delimiter: options.delimiter)
-            return (reader, Self.records(reader))
-        }], path: path, before: before).0
+    /// The records of one part of a file (without a header), blank lines skipped, up to the
+    /// first problem, if any; `before` is the number of records before the part, for the
+    /// problem's message.
+    static func records(ofPart part: String, before: Int, _ options: Options, path: String) -> ([[String]], Problem?) {
+        let reader: CSVReader
+        do {
+            reader = try CSVReader(string: part, hasHeaderRow: false, trimFields: options.trim, delimiter: options.delimiter)
+        } catch {
+            return ([], Problem(description: "\(path): \(error)"))
+        }
+        let records = Self.records(reader)
+        guard let error = reader.error else { return (records, nil) }
+        return (records, Problem(description: "\(path): record \(before + records.count + 1): \(error)"))
     }
 
     /// The records of consecutive parts of one file, and the first part's header; a problem names
     /// the record, counted from the file's start.
-    private static func joined(_ parts: [Result<(CSVReader, [[String]]), Error>], path: String, before: Int = 0) throws -> ([[String]], [String]?) {
+    private static func joined(_ parts: [Result<(CSVReader, [[String]]), Error>], path: String) throws -> ([[String]], [String]?) {
         var rows: [[String]] = []
         var header: [String]?
         for (index, part) in parts.enumerated() {
@@ -180,7 +186,7 @@ public enum CSVModule {
             }
             if index == 0 { header = reader.headerRow }
             if let error = reader.error {
-                throw Problem(description: "\(path): record \(before + rows.count + records.count + 1): \(error)")
+                throw Problem(description: "\(path): record \(rows.count + records.count + 1): \(error)")
             }
             rows.append(contentsOf: records)
         }
