@@ -116,18 +116,29 @@ final class BulkCommandTests: XCTestCase {
     }
 
     func testCtrlCStopsTheRunCleanlyAndTheSameCommandResumesIt() throws {
-        // Slow answers, so that Ctrl-C finds creates in flight.
+        try interruptAndResume(rows: 60, latencyMilliseconds: 300, concurrency: 6, padding: "")
+    }
+
+    func testCtrlCStopsALargeFileReadWhileSentAndTheSameCommandResumesIt() throws {
+        // Over 256 KiB: the rest of the file may still be being read when Ctrl-C comes.
+        try interruptAndResume(rows: 3_000, latencyMilliseconds: 25, concurrency: 16,
+                               padding: String(repeating: "so that the file is read in parts while it is sent; ", count: 2))
+    }
+
+    /// Runs bulk against a slow sandbox (so that Ctrl-C finds creates in flight), interrupts it
+    /// once a dozen tickets are made, checks how it stopped, and resumes it with the same command.
+    private func interruptAndResume(rows: Int, latencyMilliseconds: Int, concurrency: Int, padding: String) throws {
         let server = try ServeProcess(["--port", "0", "--db", directory.appendingPathComponent("sandbox.sqlite").path,
-                                       "--latency-ms", "300"])
+                                       "--latency-ms", String(latencyMilliseconds)])
         defer { _ = server.stop() }
-        let rows = 60
         var csv = "id,requester_email,message\n"
-        for i in 1...rows { csv += "R\(i),customer\(i)@example.com,Interrupted run row \(i)\n" }
+        for i in 1...rows { csv += "R\(i),customer\(i)@example.com,Interrupted run row \(i) \(padding)\n" }
+        if !padding.isEmpty { XCTAssertGreaterThan(csv.utf8.count, 256 * 1024) }
         let csvPath = directory.appendingPathComponent("rows.csv").path
         try csv.write(toFile: csvPath, atomically: true, encoding: .utf8)
         let journal = directory.appendingPathComponent("rows.journal").path
         let results = directory.appendingPathComponent("rows.results.csv").path
-        let arguments = ["bulk", csvPath, "--key", "id", "--concurrency", "6", "--api-url", server.url.absoluteString,
+        let arguments = ["bulk", csvPath, "--key", "id", "--concurrency", String(concurrency), "--api-url", server.url.absoluteString,
                          "--login", BulkCrashTests.login]
         let environment = ["LIVECHAT_API_KEY": BulkCrashTests.key]
 
@@ -161,7 +172,7 @@ final class BulkCommandTests: XCTestCase {
         XCTAssertGreaterThan(lines.count, 12, "a header and the rows attempted")
         XCTAssertLessThan(lines.count, rows + 1, "the rows never attempted have no line")
 
-        let resumed = try BuiltBinary.run(arguments, environment: environment, timeout: 60)
+        let resumed = try BuiltBinary.run(arguments, environment: environment, timeout: 120)
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
         let (total, distinct) = try BuiltBinary.ticketsAndDistinctMessages(at: server.url, environment: environment)
         XCTAssertEqual(total, rows, "exactly one ticket per row")
