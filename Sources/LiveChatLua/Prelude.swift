@@ -10,6 +10,7 @@ enum Prelude {
     static let source = #"""
     local livechat = livechat
     local type, error, tostring, select, pairs, setmetatable = type, error, tostring, select, pairs, setmetatable
+    local collectgarbage = collectgarbage
     local format, concat = string.format, table.concat
 
     -- The error objects returned as `nil, err`: readable with tostring().
@@ -151,6 +152,9 @@ enum Prelude {
           if ahead == nil then return nil end
           current = ahead:wait()
           page, index = page + 1, 0
+          -- The pages left behind are garbage: a step of the collector per page keeps the
+          -- memory of a long iteration that of two pages, not of the collector's pause.
+          collectgarbage("step", 0)
           ahead = nil
           if current.pages > page then ahead = livechat.spawn(fetch, page + 1) end
           if #current.tickets == 0 then return nil end
