@@ -469,24 +469,19 @@ final class HTTPConnection: @unchecked Sendable {
     /// header lines must include `Host`.
     func exchange(_ request: HTTPExchangeRequest, timeout: Duration, maxResponseBytes: Int) async throws -> HTTPAnswer {
         try Task.checkCancellation()
-        let bytes = request.encoded(allocator: channel.allocator)
-        let method = request.method
         let promise = channel.eventLoop.makePromise(of: HTTPAnswer.self)
-        let handler = self.handler
-        let eventLoop = channel.eventLoop
-        if eventLoop.inEventLoop {
-            handler.start(method: method, bytes: bytes, timeout: timeout, maxResponseBytes: maxResponseBytes, reply: promise.completeWith)
+        let begin = { self.start(request, timeout: timeout, maxResponseBytes: maxResponseBytes, reply: promise.completeWith) }
+        if channel.eventLoop.inEventLoop {
+            begin()
         } else {
-            eventLoop.execute {
-                handler.start(method: method, bytes: bytes, timeout: timeout, maxResponseBytes: maxResponseBytes, reply: promise.completeWith)
-            }
+            channel.eventLoop.execute(begin)
         }
         // A cancellation is handled on the event loop after the start above, so it always finds
         // the exchange it is meant to end.
         return try await withTaskCancellationHandler {
             try await promise.futureResult.get()
         } onCancel: {
-            eventLoop.execute { handler.abort(CancellationError()) }
+            abort()
         }
     }
 }

@@ -602,6 +602,7 @@ final class AttemptAnnouncer: @unchecked Sendable {
                 batches[batch] = .recording(waiters)
                 return .wait
             case .waitingForRows(var waiters)?:
+                // Recorded by `recordReady` once its rows are all there.
                 if let waiter { waiters.append(waiter) }
                 batches[batch] = .waitingForRows(waiters)
                 return .wait

@@ -14,8 +14,8 @@ struct BulkCommand: ParsableCommand {
         discussion: """
             Columns named like the ticket fields (message, requesterEmail or requester_email, \
             requesterName, subject, sourceType, sourceUrl, assigneeId, group) are used as they are; \
-            --map field=column picks any other column. A group column holds ids separated by commas \
-            or semicolons.
+            --map field=column picks any other column. A group column holds ids separated by commas, \
+            semicolons or spaces.
 
             The journal (by default FILE.journal; with --sandbox, a temporary file) records every attempt and outcome, synced to disk: \
             run the same command again after a crash or a failure and rows already created are \
