@@ -31,6 +31,13 @@ public struct CreateTicketRequest: Encodable, Sendable, Hashable {
         self.groups = groups
     }
 
+    /// Throws a `validation` error when a group id is out of the contract's bounds.
+    func validate() throws(LiveChatError) {
+        if let bad = groups?.first(where: { !TicketQuery.groupIDs.contains($0) }) {
+            throw LiveChatError(kind: .validation, message: "group ids must be integers from 0 to 2147483647, got \(bad)")
+        }
+    }
+
     enum CodingKeys: String, CodingKey {
         case message, requester, subject, source, assignee, group
     }

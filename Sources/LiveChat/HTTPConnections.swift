@@ -683,6 +683,12 @@ final class TLSHandshakeWaiter: ChannelInboundHandler, RemovableChannelHandler, 
         context.fireChannelInactive()
     }
 
+    /// A connection that never became active (refused) is torn down without any of the events
+    /// above: the wait still ends, so that its promise is never left behind.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        finish(.failure(ChannelError.eof))
+    }
+
     private func finish(_ result: Result<Void, Error>) {
         guard !finished else { return }
         finished = true
@@ -694,6 +700,10 @@ extension Duration {
     /// The duration as NIO's time amount, to the nanosecond.
     var timeAmount: TimeAmount {
         let (seconds, attoseconds) = components
-        return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        // Saturating: the configured durations are bounded, but no duration may trap here.
+        let (nanoseconds, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return .nanoseconds(seconds < 0 ? .min : .max) }
+        let (total, overflowAgain) = nanoseconds.addingReportingOverflow(attoseconds / 1_000_000_000)
+        return .nanoseconds(overflowAgain ? .max : total)
     }
 }

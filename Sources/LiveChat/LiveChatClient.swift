@@ -94,7 +94,8 @@ public final class LiveChatClient: Sendable {
 
     /// `POST /tickets`: creates a ticket and returns it.
     public func createTicket(_ request: CreateTicketRequest) async throws -> Ticket {
-        try await send(.POST, path: "/tickets", body: request.json())
+        try request.validate()
+        return try await send(.POST, path: "/tickets", body: request.json())
     }
 
     /// `POST /tickets`, for callers that need only the new ticket's id (a bulk run that hands no
@@ -102,6 +103,7 @@ public final class LiveChatClient: Sendable {
     /// call finishes a create that `startCreateTicketID` began: that attempt's outcome is judged
     /// as any attempt's (retried as the policy allows, or thrown).
     public func createTicketID(_ request: CreateTicketRequest, after first: FirstAttempt? = nil) async throws -> String {
+        try request.validate()
         let delivered = try await exchange(.POST, path: "/tickets", body: request.json(), first: first)
         if let id = JSONMemberScanner.string(named: "id", in: delivered.answer.body) {
             delivered.reportSuccess(self)
@@ -180,7 +182,8 @@ public final class LiveChatClient: Sendable {
 
     /// `GET /tickets`: one page of the tickets matching the query.
     public func listTickets(_ query: TicketQuery = TicketQuery()) async throws -> TicketPage {
-        try await send(.GET, path: "/tickets", query: query.queryString)
+        try query.validate()
+        return try await send(.GET, path: "/tickets", query: query.queryString)
     }
 
     /// `PUT /tickets/{id}/tags`: replaces the ticket's tags and returns the updated ticket.

@@ -128,10 +128,11 @@ extension LiveChatError {
     }
 
     /// This error with every occurrence of the given secrets replaced, so that a server or proxy
-    /// echoing the credentials cannot carry them into a message.
-    func redacting(_ secrets: [String]) -> LiveChatError {
+    /// echoing the credentials cannot carry them into a message. Secrets shorter than six
+    /// characters are not looked for: they would match ordinary words and hide nothing.
+    public func redacting(_ secrets: [String]) -> LiveChatError {
         var copy = self
-        for secret in secrets where !secret.isEmpty {
+        for secret in secrets where secret.count >= 6 {
             copy.message = copy.message.replacingOccurrences(of: secret, with: "<redacted>")
             copy.messages = copy.messages.map { $0.replacingOccurrences(of: secret, with: "<redacted>") }
         }

@@ -1,5 +1,19 @@
 /// The filters of `GET /tickets`; nil means "not filtered" and is not sent.
 public struct TicketQuery: Sendable, Hashable {
+    /// The pages the API serves (the contract's numeric bounds).
+    public static let pages = 1...1_000_000
+    /// The group ids the API knows, in filters and in creates (the contract's numeric bounds).
+    public static let groupIDs = 0...2_147_483_647
+
+    /// Throws a `validation` error when a number is out of the contract's bounds.
+    func validate() throws(LiveChatError) {
+        if let page, !Self.pages.contains(page) {
+            throw LiveChatError(kind: .validation, message: "page must be an integer from 1 to 1000000, got \(page)")
+        }
+        if let group, !Self.groupIDs.contains(group) {
+            throw LiveChatError(kind: .validation, message: "group must be an integer from 0 to 2147483647, got \(group)")
+        }
+    }
     /// `YYYY-MM-DD`: tickets with any activity on or after that day (UTC).
     public var dateFrom: String?
     /// `YYYY-MM-DD`: tickets with any activity on or before that day; the server's default is today.

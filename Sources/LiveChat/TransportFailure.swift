@@ -45,6 +45,8 @@ enum TransportFailure {
             return make(.network, .connectionNotEstablished, "the connections to \(host) kept closing before the request was sent")
         case is ShutDown:
             return make(.configuration, nil, "the client has been shut down")
+        case let error as NotEstablished where isTLS(error.cause):
+            return make(.network, nil, describe(tlsError: error.cause, host: host))
         case let error as NotEstablished:
             let cause = (error.cause as? IOError).map { describe(ioError: $0) } ?? "the connection was closed"
             return make(.network, .connectionNotEstablished, "could not connect to \(host): \(cause)")
@@ -54,7 +56,9 @@ enum TransportFailure {
             return (LiveChatError.cancelled(attempts: 1), nil)
         case let error as NIOConnectionError:
             let cause = error.connectionErrors.first.map { describe(ioError: $0.error) }
-                ?? error.dnsAError.map { "\($0)" } ?? error.dnsAAAAError.map { "\($0)" } ?? "unknown cause"
+                ?? ((error.dnsAError ?? error.dnsAAAAError) != nil
+                    ? "no address found for the name (check the host in the API URL, and the network's DNS)"
+                    : "no address to connect to")
             return make(.network, .connectionNotEstablished, "could not connect to \(host): \(cause)")
         case let error as ChannelError:
             switch error {
@@ -69,20 +73,51 @@ enum TransportFailure {
             return make(.network, .connectionNotEstablished, "could not connect to \(host): \(describe(ioError: error))")
         case let error as IOError:
             return make(.network, .connectionLost, "the connection to \(host) failed: \(describe(ioError: error))")
-        case let error as HTTPParserError:
-            return make(.protocol, nil, "the answer is not valid HTTP: \(error)")
-        case is NIOSSLError, is NIOSSLExtraError, is BoringSSLError:
+        case is HTTPParserError:
+            return make(.protocol, nil, "the answer from \(host) is not valid HTTP")
+        case _ where isTLS(error):
             // Retrying cannot fix a certificate.
-            return make(.network, nil, "TLS with \(host) failed: \(error)")
+            return make(.network, nil, describe(tlsError: error, host: host))
+        case is SocketAddressError, is SocketAddressError.UnknownHost:
+            return make(.network, .connectionNotEstablished, "could not connect to \(host): no address found for the name (check the host in the API URL, and the network's DNS)")
         default:
-            return make(.network, .connectionLost, "the exchange with \(host) failed: \(error)")
+            return make(.network, .connectionLost, "the exchange with \(host) failed")
         }
+    }
+
+    /// Whether an error comes from TLS (the handshake, the certificate, the records).
+    static func isTLS(_ error: Error) -> Bool {
+        error is NIOSSLError || error is NIOSSLExtraError || error is BoringSSLError
+    }
+
+    /// A TLS failure in a user's words: what happened and what to do. BoringSSL names its
+    /// reasons in capitals inside the error's text (`WRONG_VERSION_NUMBER`); they are matched
+    /// there, since the error types carry them only as strings.
+    static func describe(tlsError error: Error, host: String) -> String {
+        let text = String(describing: error)
+        if let extra = error as? NIOSSLExtraError, extra == .failedToValidateHostname {
+            return "the certificate of \(host) is for another name: the API URL's host must match the name the server's certificate was made for"
+        }
+        if text.contains("WRONG_VERSION_NUMBER") || text.contains("HTTP_REQUEST") || text.contains("PACKET_LENGTH_TOO_LONG") {
+            return "the server at \(host) does not speak TLS: use http:// for it, or the port where it speaks https"
+        }
+        if text.contains("CERTIFICATE_VERIFY_FAILED") {
+            if text.contains("hostname") || text.contains("HOSTNAME") {
+                return "the certificate of \(host) is for another name: the API URL's host must match the name the server's certificate was made for"
+            }
+            return "the certificate of \(host) is not trusted: it is self-signed, expired, or signed by an authority this system does not trust"
+        }
+        if text.contains("unexpectedEOF") || text.contains("uncleanShutdown") {
+            return "the server at \(host) closed the connection during the TLS handshake"
+        }
+        return "the TLS handshake with \(host) failed: the server and this client could not agree on a secure connection"
     }
 
     /// The system's wording of an I/O error ("Connection refused"), not NIO's call-site detail.
     private static func describe(ioError error: Error) -> String {
-        guard let error = error as? IOError else { return "\(error)" }
-        return String(cString: strerror(error.errnoCode))
+        if let error = error as? IOError { return String(cString: strerror(error.errnoCode)).lowercased() }
+        if error is SocketAddressError.UnknownHost { return "no address found for the name (check the host in the API URL, and the network's DNS)" }
+        if isTLS(error) { return "the TLS handshake failed" }
+        return "the connection failed"
     }
-
 }

@@ -108,14 +108,9 @@ public enum CSVModule {
     /// The records of a file's contents (see `contents`), and its header when `options.header`.
     static func rows(of contents: (Data, String?), _ options: Options, path: String) throws -> ([[String]], [String]?) {
         let (data, text) = contents
-        guard let text else {
-            // Not UTF-8: the stream reader says where decoding fails.
-            return try joined([Result {
-                let reader = try CSVReader(stream: InputStream(data: data), hasHeaderRow: options.header,
-                                           trimFields: options.trim, delimiter: options.delimiter)
-                return (reader, Self.records(reader))
-            }], path: path)
-        }
+        guard let text else { throw Problem(description: "\(path): \(notUTF8(data))") }
+        // An empty file has no records (and, if one was asked for, an empty header).
+        guard !text.isEmpty else { return ([], options.header ? [] : nil) }
         // A large file is cut at record boundaries into parts parsed at once, one per core.
         let cores = min(ProcessInfo.processInfo.activeProcessorCount, 4)
         let parts = cores >= 2 ? Self.parts(of: text, delimiter: options.delimiter, count: cores) ?? [text] : [text]
@@ -134,15 +129,55 @@ public enum CSVModule {
     /// its scalars directly instead of decoding a byte stream through two iterator layers: about
     /// twice as fast. A UTF-8 BOM, which the stream reader skips, is dropped from the text.
     static func contents(at path: String) throws -> (Data, String?) {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw Problem(description: "\(path): \(String(cString: strerror(errno)).lowercased())")
+        }
+        // A pipe (`/dev/stdin`) is read like a file; a folder is not.
+        guard info.st_mode & S_IFMT != S_IFDIR else { throw Problem(description: "\(path): is a folder, not a CSV file") }
         let data: Data
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
+            guard let handle = FileHandle(forReadingAtPath: path) else {
+                throw Problem(description: "\(path): \(String(cString: strerror(errno == 0 ? EACCES : errno)).lowercased())")
+            }
+            defer { try? handle.close() }
+            data = try handle.readToEnd() ?? Data()
+        } catch let problem as Problem {
+            throw problem
         } catch {
-            throw Problem(description: "\(path): \(String(cString: strerror(errno == 0 ? ENOENT : errno)))")
+            throw Problem(description: "\(path): cannot be read")
         }
         guard var text = String(validating: data, as: UTF8.self) else { return (data, nil) }
         if text.unicodeScalars.first == "\u{FEFF}" { text.unicodeScalars.removeFirst() }
         return (data, text)
+    }
+
+    /// Where a file stops being UTF-8, in words: the line, the column and the byte.
+    static func notUTF8(_ data: Data) -> String {
+        let bytes = Array(data)
+        var line = 1, column = 1, i = 0
+        while i < bytes.count {
+            let lead = bytes[i]
+            let length = lead < 0x80 ? 1 : lead >> 5 == 0b110 ? 2 : lead >> 4 == 0b1110 ? 3 : lead >> 3 == 0b11110 ? 4 : 0
+            guard length > 0, i + length <= bytes.count,
+                  String(validating: bytes[i..<(i + length)], as: UTF8.self) != nil
+            else {
+                return "line \(line), column \(column): byte 0x\(String(lead, radix: 16, uppercase: true)) is not UTF-8 text; save the file as UTF-8"
+            }
+            if lead == 0x0A { line += 1; column = 1 } else { column += 1 }
+            i += length
+        }
+        return "not UTF-8 text; save the file as UTF-8"
+    }
+
+    /// A CSV.swift error in words.
+    static func describe(_ error: Error) -> String {
+        switch error as? CSVError {
+        case .unicodeDecoding?: return "not UTF-8 text; save the file as UTF-8"
+        case .cannotReadHeaderRow?: return "the header row cannot be read"
+        case .cannotOpenFile?, .cannotReadFile?, .streamErrorHasOccurred?: return "cannot be read"
+        default: return "not a CSV file this reader understands"
+        }
     }
 
     /// A large text (256 KiB or more) cut into about `count` parts at record boundaries; nil when
@@ -165,11 +200,11 @@ public enum CSVModule {
         do {
             reader = try CSVReader(string: part, hasHeaderRow: false, trimFields: options.trim, delimiter: options.delimiter)
         } catch {
-            return ([], Problem(description: "\(path): \(error)"))
+            return ([], Problem(description: "\(path): \(describe(error))"))
         }
         let records = Self.records(reader)
         guard let error = reader.error else { return (records, nil) }
-        return (records, Problem(description: "\(path): record \(before + records.count + 1): \(error)"))
+        return (records, Problem(description: "\(path): record \(before + records.count + 1): \(describe(error))"))
     }
 
     /// The records of consecutive parts of one file, and the first part's header; a problem names
@@ -182,11 +217,11 @@ public enum CSVModule {
             do {
                 (reader, records) = try part.get()
             } catch {
-                throw Problem(description: "\(path): \(error)")
+                throw Problem(description: "\(path): \(describe(error))")
             }
             if index == 0 { header = reader.headerRow }
             if let error = reader.error {
-                throw Problem(description: "\(path): record \(rows.count + records.count + 1): \(error)")
+                throw Problem(description: "\(path): record \(rows.count + records.count + 1): \(describe(error))")
             }
             rows.append(contentsOf: records)
         }

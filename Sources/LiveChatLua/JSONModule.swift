@@ -39,10 +39,11 @@ public enum JSONModule {
         guard let bytes = args.bytes(1) else {
             return .argumentError(1, "string expected, got \(args.typeName(1))")
         }
+        let data = Data(bytes)
         do {
-            return .value(try JSONDecoder().decode(LuaValue.self, from: Data(bytes)))
+            return .value(try JSONDecoder().decode(LuaValue.self, from: data))
         } catch {
-            return .values([.nil, .string("invalid JSON: \(describe(error))")])
+            return .values([.nil, .string("invalid JSON: \(JSONText.describe(error, in: data))")])
         }
     }
 
@@ -51,16 +52,5 @@ public enum JSONModule {
         let encoder = JSONEncoder()
         encoder.outputFormatting = pretty ? [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted] : [.sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(value), as: UTF8.self)
-    }
-
-    /// A decoding error in one line.
-    static func describe(_ error: Error) -> String {
-        if case DecodingError.dataCorrupted(let context) = error {
-            if let underlying = context.underlyingError as NSError?, let detail = underlying.userInfo[NSDebugDescriptionErrorKey] as? String {
-                return detail
-            }
-            return context.debugDescription
-        }
-        return "\(error)"
     }
 }

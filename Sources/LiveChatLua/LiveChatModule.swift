@@ -8,7 +8,9 @@ import LuaHost
 public final class LiveChatModule {
     unowned let state: LuaState
     /// Settings from the config file, environment and command line.
-    public var baseSettings: ConnectionSettings
+    public var baseSettings: ConnectionSettings {
+        didSet { secrets.add(baseSettings.apiKey) }
+    }
     /// Settings made by `livechat.configure{…}`, which take precedence.
     var configured = ConnectionSettings()
     private let clients = ClientPool()
@@ -42,7 +44,11 @@ public final class LiveChatModule {
     init(state: LuaState, settings: ConnectionSettings) {
         self.state = state
         self.baseSettings = settings
+        secrets.add(settings.apiKey)
     }
+
+    /// Every API key given to this module, for the prompt's history and every message.
+    public let secrets = KnownSecrets()
 
     /// Shuts every client down (their connection pools); call before the process ends.
     public func shutdown() async {
@@ -65,12 +71,20 @@ public final class LiveChatModule {
     /// when none is configured (asking for it if need be).
     func requestSettings(_ overrides: ConnectionSettings.Overrides) -> ConnectionSettings {
         var settings = self.settings(overrides)
+        secrets.add(overrides.apiKey)
+        // A key bound to another URL is not sent; at a terminal, the person is asked for this
+        // URL's key instead.
+        if askForAPIKey != nil { settings = settings.withoutWithheldKey }
         guard settings.apiKey?.isEmpty ?? true, let login = settings.login, !login.isEmpty else { return settings }
-        if let key = enteredKeys[login] {
+        let target = settings.apiURL ?? LiveChatConfiguration.defaultAPIURL
+        if let key = enteredKeys[login, target] {
             settings.apiKey = key
+            settings.keyURL = target
         } else if let ask = askForAPIKey, let key = ask(login), !key.isEmpty {
-            enteredKeys[login] = key
+            secrets.add(key)
+            enteredKeys[login, target] = key
             settings.apiKey = key
+            settings.keyURL = target
         }
         return settings
     }
@@ -86,12 +100,11 @@ public final class LiveChatModule {
         let client: LiveChatClient
         let settings = requestSettings(overrides)
         let enteredKeys = self.enteredKeys
+        let secrets = self.secrets
         do {
-            client = try clients.client(for: settings)
-        } catch let error as LiveChatError {
-            return immediate(args, ErrorObject.outcome(error))
+            client = try self.client(for: settings)
         } catch {
-            return immediate(args, ErrorObject.outcome(LiveChatError(kind: .configuration, message: "\(error)")))
+            return immediate(args, ErrorObject.outcome(error))
         }
         return state.scheduler.suspend(args) {
             do {
@@ -99,12 +112,23 @@ public final class LiveChatModule {
                 return .values([try LuaValue(encoding: result)])
             } catch let error as LiveChatError {
                 enteredKeys.forgetIfRefused(error, settings: settings)
-                return ErrorObject.outcome(error)
+                return ErrorObject.outcome(error.redacting(secrets.all))
             } catch is CancellationError {
                 return ErrorObject.outcome(LiveChatError(kind: .cancelled, message: "the request was cancelled"))
             } catch {
                 return ErrorObject.outcome(LiveChatError(kind: .protocol, message: "\(error)"))
             }
+        }
+    }
+
+    /// The client for settings, or the error a call returns (no credentials, a bad URL).
+    func client(for settings: ConnectionSettings) throws(LiveChatError) -> LiveChatClient {
+        do {
+            return try clients.client(for: settings)
+        } catch let error as LiveChatError {
+            throw error.redacting(secrets.all)
+        } catch {
+            throw LiveChatError(kind: .configuration, message: "\(error)").redacting(secrets.all)
         }
     }
 
@@ -190,12 +214,16 @@ public final class LiveChatModule {
         do {
             let fields = try self.fields(args, ["timeout", "retries"])
             let overrides = try fields.connectionOverrides()
+            self.secrets.add(overrides.apiKey)
             var next = self.configured.overridden(by: overrides)
             switch fields.raw("timeout") {
             case .nil: break
             case let value:
-                guard let seconds = value.numberValue, seconds > 0 else {
-                    throw TicketArguments.Problem(message: "field 'timeout' expected a positive number of seconds")
+                guard let seconds = value.numberValue else {
+                    throw TicketArguments.Problem(message: "field 'timeout' expected a number of seconds, got \(TicketArguments.describe(value: value))")
+                }
+                if let problem = ConnectionSettings.timeoutProblem(seconds, "field 'timeout'") {
+                    throw TicketArguments.Problem(message: "\(problem), got \(value.numberText ?? "")")
                 }
                 next.requestTimeout = seconds
             }
@@ -233,18 +261,22 @@ public final class LiveChatModule {
 /// API keys entered at the terminal, by login; read and written from any thread.
 final class EnteredKeys: @unchecked Sendable {
     private let lock = NSLock()
+    /// By login and the API URL the key was entered for: a key is sent only where it was given.
     private var keys: [String: String] = [:]
 
-    subscript(login: String) -> String? {
-        get { lock.withLock { keys[login] } }
-        set { lock.withLock { keys[login] = newValue } }
+    subscript(login: String, url: String) -> String? {
+        get { lock.withLock { keys[Self.slot(login, url)] } }
+        set { lock.withLock { keys[Self.slot(login, url)] = newValue } }
     }
+
+    private static func slot(_ login: String, _ url: String) -> String { login + "\u{0}" + url }
 
     /// Forgets the key a request used when the service refused it, so the next request asks
     /// again (a key entered since then stays).
     func forgetIfRefused(_ error: LiveChatError, settings: ConnectionSettings) {
         guard error.kind == .auth, let login = settings.login, let key = settings.apiKey else { return }
-        lock.withLock { if keys[login] == key { keys[login] = nil } }
+        let slot = Self.slot(login, settings.apiURL ?? LiveChatConfiguration.defaultAPIURL)
+        lock.withLock { if keys[slot] == key { keys[slot] = nil } }
     }
 }
 

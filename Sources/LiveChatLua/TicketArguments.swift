@@ -115,6 +115,23 @@ struct TicketArguments {
         }
     }
 
+    /// An optional array of strings (a ticket's tags).
+    func strings(_ name: String) throws(Problem) -> [String]? {
+        switch raw(name) {
+        case .nil, .null: return nil
+        case .table(let t) where t.fields.isEmpty:
+            var texts: [String] = []
+            for (i, item) in t.sequence.enumerated() {
+                guard case .string(let s) = item, let text = s.string else {
+                    throw Problem(message: "field '\(name)' expected array of strings, got \(Self.typeName(item)) at [\(i + 1)]")
+                }
+                texts.append(text)
+            }
+            return texts
+        case let other: throw Problem(message: "field '\(name)' expected array of strings, got \(Self.typeName(other))")
+        }
+    }
+
     /// A required, non-blank string field.
     func requiredString(_ name: String) throws(Problem) -> String {
         guard let text = try string(name) else { throw Problem(message: "field '\(name)' expected string, got nil") }
@@ -201,7 +218,7 @@ struct TicketArguments {
     static func describe(value: LuaValue) -> String {
         switch value {
         case .string(let s): return "string '\(s.description)'"
-        case .number(let d): return "number \(d)"
+        case .number(let d): return d.isNaN ? "number nan" : "number \(d)"
         default: return typeName(value)
         }
     }
@@ -217,14 +234,22 @@ struct TicketArguments {
             }
             var groups: [Int] = []
             for (i, item) in t.sequence.enumerated() {
-                guard let g = Self.integer(item), g >= 0 else {
+                guard let g = Self.integer(item) else {
                     throw Problem(message: "field '\(name)' expected array of integers, got \(Self.describe(value: item)) at [\(i + 1)]")
+                }
+                guard TicketQuery.groupIDs.contains(g) else {
+                    throw Problem(message: "field '\(name)' expected group ids from 0 to 2147483647, got \(g) at [\(i + 1)]")
                 }
                 groups.append(g)
             }
             return groups
         default:
-            if let g = Self.integer(value), g >= 0 { return [g] }
+            if let g = Self.integer(value) {
+                guard TicketQuery.groupIDs.contains(g) else {
+                    throw Problem(message: "field '\(name)' expected a group id from 0 to 2147483647, got \(g)")
+                }
+                return [g]
+            }
             throw Problem(message: "field '\(name)' expected array of integers, got \(Self.describe(value: value))")
         }
     }
@@ -267,12 +292,16 @@ struct TicketArguments {
         query.order = try choice("order", Self.orders)
         query.source = try choice("source", Self.listSources)
         if let page = try integer("page") {
-            guard page >= 1 else { throw Problem(message: "field 'page' must be 1 or more, got \(page)") }
+            guard TicketQuery.pages.contains(page) else {
+                throw Problem(message: "field 'page' expected an integer from 1 to 1000000, got \(page)")
+            }
             query.page = page
         }
         query.tagged = try flag("tagged")
         if let group = try integer("group") {
-            guard group >= 0 else { throw Problem(message: "field 'group' must not be negative, got \(group)") }
+            guard TicketQuery.groupIDs.contains(group) else {
+                throw Problem(message: "field 'group' expected an integer from 0 to 2147483647, got \(group)")
+            }
             query.group = group
         }
         return query

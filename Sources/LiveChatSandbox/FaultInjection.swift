@@ -38,8 +38,10 @@ public struct FaultInjection: Sendable, Equatable {
         var problems: [String] = []
         if !(0...1).contains(failureRate) { problems.append("failure rate must be between 0 and 1") }
         if !(400...599).contains(failureStatus) { problems.append("failure status must be between 400 and 599") }
-        if let rateLimit, !(rateLimit > 0) { problems.append("rate limit must be a positive number of requests per second") }
-        if latencyMilliseconds < 0 { problems.append("latency must not be negative") }
+        if let rateLimit, !(0.001...1_000_000).contains(rateLimit) {
+            problems.append("rate limit must be from 0.001 to 1000000 requests per second")
+        }
+        if !(0...600_000).contains(latencyMilliseconds) { problems.append("latency must be from 0 to 600000 milliseconds") }
         if !(0...1).contains(dropRate) { problems.append("drop rate must be between 0 and 1") }
         if !(0...1).contains(lostAnswerRate) { problems.append("lost answer rate must be between 0 and 1") }
         return problems

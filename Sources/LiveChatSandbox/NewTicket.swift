@@ -50,10 +50,10 @@ struct NewTicket: Sendable, Equatable {
 
         var groups = [0]
         do {
-            if let values = try fields.strings("group", expected: "an array of integers") {
-                let parsed = values.map { Int($0.trimmed(newlines: false)) }
-                if parsed.contains(where: { $0 == nil || $0! < 0 }) {
-                    problems.append("group must be an array of integers")
+            if let values = try fields.strings("group", expected: "an array of integers from 0 to 2147483647") {
+                let parsed = values.map { TicketFilter.integer($0.trimmed(newlines: false), in: TicketFilter.groupIDs) }
+                if parsed.contains(where: { $0 == nil }) {
+                    problems.append("group must be an array of integers from 0 to 2147483647")
                 } else if !parsed.isEmpty {
                     groups = deduplicated(parsed.map { $0! })
                 }
@@ -61,7 +61,7 @@ struct NewTicket: Sendable, Equatable {
         } catch let error as FieldTypeError {
             problems.append(error.message)
         } catch {
-            problems.append("group must be an array of integers")
+            problems.append("group must be an array of integers from 0 to 2147483647")
         }
 
         if !problems.isEmpty { return .failure(ValidationFailure(messages: problems)) }

@@ -15,8 +15,11 @@ public struct SandboxConfiguration: Sendable {
     public var apiKey: String = SandboxConfiguration.demoAPIKey
     /// An OAuth-style bearer token also accepted, when set.
     public var bearerToken: String? = nil
-    /// How many sample tickets to add when the store is empty.
+    /// How many sample tickets to add when the store is empty, at most `maximumSeedTickets`.
     public var seedTickets: Int = 0
+    /// The most sample tickets a sandbox is seeded with: a million take about a minute and a few
+    /// hundred MB of disk, already more than any script's test needs.
+    public static let maximumSeedTickets = 1_000_000
     /// The seed of the sample tickets and of fault injection.
     public var seed: UInt64 = 1
     /// The instant seeded dates count back from; nil means the start of the current UTC day.

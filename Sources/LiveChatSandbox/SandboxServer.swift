@@ -78,15 +78,26 @@ public final class SandboxServer: Sendable {
 
     private func launch() async throws -> Running {
         let configuration = self.configuration
-        let problems = configuration.faults.problems
+        var problems = configuration.faults.problems
+        if !(0...SandboxConfiguration.maximumSeedTickets).contains(configuration.seedTickets) {
+            problems.append("seedTickets must be from 0 to \(SandboxConfiguration.maximumSeedTickets)")
+        }
         guard problems.isEmpty else { throw SandboxError.invalidConfiguration(problems.joined(separator: "; ")) }
         let agents = AgentDirectory()
         let store = try TicketStore(path: configuration.databasePath, agents: agents)
         do {
             if configuration.seedTickets > 0, try await store.count() == 0 {
                 let anchor = configuration.seedAnchor.map { Int($0.timeIntervalSince1970) } ?? Seeder.defaultAnchor()
-                let seeder = Seeder(seed: configuration.seed, anchor: anchor, agents: agents)
-                try await store.insert(seeder.tickets(count: configuration.seedTickets))
+                // In batches, each its own transaction: memory stays that of one batch, and a
+                // stop (the task cancelled by SIGINT) is heard between two of them.
+                var batches = Seeder(seed: configuration.seed, anchor: anchor, agents: agents).batches()
+                var seeded = 0
+                while seeded < configuration.seedTickets {
+                    try Task.checkCancellation()
+                    let batch = batches.next(min(5_000, configuration.seedTickets - seeded))
+                    try await store.insert(batch)
+                    seeded += batch.count
+                }
             }
             let responder = SandboxResponder(
                 store: store,
@@ -120,6 +131,10 @@ public final class SandboxServer: Sendable {
             } catch {
                 task.cancel()
                 await task.value
+                if let io = error as? IOError {
+                    throw SandboxError.cannotListen(
+                        "cannot listen on \(configuration.host):\(configuration.port): \(String(cString: strerror(io.errnoCode)).lowercased())")
+                }
                 throw error
             }
             let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
@@ -142,12 +157,15 @@ public enum SandboxError: Error, CustomStringConvertible {
     case alreadyStarted
     case notRunning
     case invalidConfiguration(String)
+    /// The address could not be bound (in use, not this machine's, not allowed): said in words.
+    case cannotListen(String)
 
     public var description: String {
         switch self {
         case .alreadyStarted: return "the sandbox server has already been started"
         case .notRunning: return "the sandbox server is not running"
         case .invalidConfiguration(let problems): return "invalid sandbox configuration: \(problems)"
+        case .cannotListen(let reason): return reason
         }
     }
 }

@@ -18,16 +18,36 @@ struct Seeder {
 
     /// `count` tickets with distinct ids.
     func tickets(count: Int) -> [Ticket] {
-        guard count > 0 else { return [] }
-        var random = SeededRandom(seed: seed)
-        var tickets = [Self.documentationSample]
-        var ids: Set<String> = [Self.documentationSample.id]
-        while tickets.count < count {
-            var id = TicketID.random(using: &random)
-            while !ids.insert(id).inserted { id = TicketID.random(using: &random) }
-            tickets.append(ticket(id: id, random: &random))
+        var batches = self.batches()
+        return batches.next(count)
+    }
+
+    /// The same tickets as `tickets(count:)`, made a batch at a time, so that seeding a large
+    /// store keeps only one batch (and the ids made so far) in memory.
+    func batches() -> Batches { Batches(seeder: self, random: SeededRandom(seed: seed)) }
+
+    /// Sample tickets in order, the documentation's sample first.
+    struct Batches {
+        let seeder: Seeder
+        var random: SeededRandom
+        var ids: Set<String> = []
+
+        /// The next `count` tickets.
+        mutating func next(_ count: Int) -> [Ticket] {
+            var tickets: [Ticket] = []
+            tickets.reserveCapacity(max(0, count))
+            while tickets.count < count {
+                if ids.isEmpty {
+                    ids.insert(Seeder.documentationSample.id)
+                    tickets.append(Seeder.documentationSample)
+                    continue
+                }
+                var id = TicketID.random(using: &random)
+                while !ids.insert(id).inserted { id = TicketID.random(using: &random) }
+                tickets.append(seeder.ticket(id: id, random: &random))
+            }
+            return tickets
         }
-        return tickets
     }
 
     /// The ticket of the official v2 docs' samples, as they print it.
@@ -50,7 +70,7 @@ struct Seeder {
             ])
     }()
 
-    private func ticket(id: String, random: inout SeededRandom) -> Ticket {
+    fileprivate func ticket(id: String, random: inout SeededRandom) -> Ticket {
         let topic = Self.topics.randomElement(using: &random)!
         let person = Self.people.randomElement(using: &random)!
         let domain = Self.domains.randomElement(using: &random)!

@@ -4,6 +4,18 @@ import GRDB
 /// A validated `GET /tickets` query: which tickets, in which order, which page.
 struct TicketFilter: Sendable, Equatable {
     static let pageSize = 25
+    /// The pages a query may ask for **[choice]**: beyond them the offset arithmetic would leave
+    /// any sane range, so they are refused, not computed.
+    static let pages = 1...1_000_000
+    /// The group ids a filter or a create may name **[choice]**.
+    static let groupIDs = 0...2_147_483_647
+
+    /// A decimal integer within `range`, nil for anything else (sign, fraction, more digits than
+    /// fit, NaN): never traps, whatever the text.
+    static func integer(_ text: String, in range: ClosedRange<Int>) -> Int? {
+        guard text.utf8.count <= 20, let value = Int(text), range.contains(value) else { return nil }
+        return value
+    }
 
     /// Start of the `date_from` day (UTC), in Unix seconds.
     var activeFrom: Int?
@@ -42,8 +54,8 @@ struct TicketFilter: Sendable, Equatable {
             }
         }
         if let text = value("page") {
-            if let page = Int(text), page >= 1 { filter.page = page } else {
-                problems.append("page must be a positive integer")
+            if let page = integer(text, in: pages) { filter.page = page } else {
+                problems.append("page must be an integer from 1 to 1000000")
             }
         }
         if let text = value("assigned") {
@@ -78,8 +90,8 @@ struct TicketFilter: Sendable, Equatable {
             }
         }
         if let text = value("group") {
-            if let group = Int(text), group >= 0 { filter.group = group } else {
-                problems.append("group must be a non-negative integer")
+            if let group = integer(text, in: groupIDs) { filter.group = group } else {
+                problems.append("group must be an integer from 0 to 2147483647")
             }
         }
         filter.assignee = value("assignee")

@@ -44,6 +44,15 @@ public enum LuaValue: Hashable, Sendable {
         }
     }
 
+    /// A number as Lua's `tostring` writes it (`7`, `7.0`, `1e+12`, `inf`); nil for other types.
+    public var numberText: String? {
+        switch self {
+        case .integer(let i): return String(i)
+        case .number(let d): return ValuePrinter.format(float: d)
+        default: return nil
+        }
+    }
+
     /// The value as a Double when it is a number of either subtype.
     public var numberValue: Double? {
         switch self {

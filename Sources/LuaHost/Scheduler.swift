@@ -34,6 +34,10 @@ public final class LuaScheduler {
         FileHandle.standardError.write(Data("livechat-lua: error in a spawned coroutine: \(error.description)\n".utf8))
     }
 
+    /// How many errors of spawned coroutines nobody waited for: a script with any has failed
+    /// (its exit status says so), even though its main chunk ran to the end.
+    public private(set) var unobservedErrorCount = 0
+
     /// A coroutine the scheduler runs.
     final class Coroutine {
         enum Status { case running, finished, failed }
@@ -250,7 +254,10 @@ public final class LuaScheduler {
         }
         if coroutine.status == .failed && waiters.isEmpty && !coroutine.observed && coroutine.id != 0 {
             // Reported now, while it is fresh; a later wait() still raises it.
-            if let error = coroutine.error { reportUnobservedError(error) }
+            if let error = coroutine.error {
+                unobservedErrorCount += 1
+                reportUnobservedError(error)
+            }
         }
         if coroutine.handleCollected && waiters.isEmpty { forget(coroutine) }
     }
@@ -478,11 +485,19 @@ public final class LuaScheduler {
         }
     }
 
+    /// The longest `sleep`, in seconds (about 11.5 days): far beyond any script's need, and
+    /// far inside what a nanosecond count can hold.
+    public static let longestSleep = 1_000_000.0
+
     /// `sleep(seconds)`: parks the coroutine for that long.
     public func sleepFunction() -> LuaHostFunction {
         return { [unowned self] arguments in
-            guard let seconds = arguments.number(1), seconds >= 0, seconds.isFinite else {
-                return .argumentError(1, "non-negative number expected, got \(arguments.typeName(1))")
+            guard let seconds = arguments.number(1) else {
+                return .argumentError(1, "number expected, got \(arguments.typeName(1))")
+            }
+            guard seconds >= 0, seconds <= Self.longestSleep else {
+                let shown = (try? arguments.value(1))?.numberText ?? ValuePrinter.format(float: seconds)
+                return .argumentError(1, "seconds from 0 to 1000000 expected, got \(shown)")
             }
             return self.suspend(arguments) {
                 try? await Task.sleep(nanoseconds: UInt64(seconds * 1e9))

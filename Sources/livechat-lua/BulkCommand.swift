@@ -94,6 +94,9 @@ struct BulkCommand: ParsableCommand {
 
     func validate() throws {
         guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be from 1 to 256") }
+        if let timeout, let problem = ConnectionSettings.timeoutProblem(timeout, "--timeout") {
+            throw ValidationError("\(problem), got \(ValuePrinter.format(float: timeout))")
+        }
         guard (1...100).contains(maxAttempts) else { throw ValidationError("--max-attempts must be from 1 to 100") }
         guard delimiter.unicodeScalars.count == 1 else { throw ValidationError("--delimiter must be one character") }
         for mapping in mappings {
@@ -171,20 +174,7 @@ struct BulkCommand: ParsableCommand {
 
     /// The connection settings, weakest first: config file, environment, command line, `--sandbox`.
     private func connectionSettings() throws -> ConnectionSettings {
-        var settings = ConnectionSettings()
-        if let fromFile = try ConnectionSettings.fromConfigFile(at: ConnectionSettings.configFilePath()) {
-            settings = settings.overridden(by: fromFile)
-        }
-        settings = settings.overridden(by: ConnectionSettings.fromEnvironment())
-        var command = ConnectionSettings(apiURL: apiURL, login: login)
-        command.requestTimeout = timeout
-        command.allowInsecureHTTP = insecureHTTP
-        settings = settings.overridden(by: command)
-        if sandbox && !dryRun {
-            var embedded = try EmbeddedSandbox.start()
-            embedded.requestTimeout = timeout
-            settings = embedded
-        }
-        return settings
+        try Interpreter.connectionSettings(apiURL: apiURL, login: login, timeout: timeout,
+                                           insecureHTTP: insecureHTTP, sandbox: sandbox && !dryRun)
     }
 }

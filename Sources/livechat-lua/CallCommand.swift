@@ -1,4 +1,5 @@
 import Foundation
+import LiveChat
 import LiveChatLua
 import LuaHost
 
@@ -6,28 +7,6 @@ import LuaHost
 /// the WSO2 connector's JSON shape (`{"apiUrl": …, "login": …, "apiKey": …, "message": …}`),
 /// printed back as JSON, so that requests written for the connector run unchanged.
 enum CallCommand {
-    static let operations = ["createTicket", "getTicketById", "listTickets"]
-
-    /// The Lua side: decode, drop the empty values the connector's templates leave, call, print.
-    static let chunk = #"""
-    local operation, text = ...
-    local request, problem = json.decode(text)
-    if type(request) ~= "table" then
-      io.stderr:write("livechat-lua: the request is not a JSON object", problem and (": " .. problem) or "", "\n")
-      os.exit(2)
-    end
-    for k, v in pairs(request) do
-      if v == "" or v == json.null then request[k] = nil end
-    end
-    local result, err = livechat[operation](request)
-    if result == nil then
-      print(json.encode({ error = { kind = err.kind, status = err.status, message = err.message, details = err.details } }, { pretty = true }))
-      io.stderr:write(tostring(err), "\n")
-      os.exit(1)
-    end
-    print(json.encode(result, { pretty = true }))
-    """#
-
     static func main(_ arguments: [String]) -> Int32 {
         var options = LuaOptions()
         var positional: [String] = []
@@ -50,45 +29,85 @@ enum CallCommand {
                 i += 1
             }
         } catch {
-            Interpreter.printMessage(error.message)
-            return 2
+            return usageError(error.message)
         }
-        guard let operation = positional.first, operations.contains(operation), positional.count <= 2 else {
-            FileHandle.standardError.write(Data((usage + "\n").utf8))
-            return 2
-        }
+        guard let operation = positional.first else { return usageError("no operation given") }
+        if let problem = ConnectorCall.operationProblem(operation) { return usageError(problem) }
+        guard positional.count <= 2 else { return usageError("unexpected argument '\(positional[2])'") }
         let source = positional.count == 2 ? positional[1] : "-"
-        let text: Data?
+        let text: Data
         if source == "-" {
             text = FileHandle.standardInput.readDataToEndOfFile()
         } else {
-            text = FileManager.default.contents(atPath: source)
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory), !isDirectory.boolValue,
+                  let contents = FileManager.default.contents(atPath: source)
+            else {
+                return usageError("cannot read the request file \(source)")
+            }
+            text = contents
         }
-        guard let text else {
-            Interpreter.printMessage("cannot read \(source)")
-            return 2
-        }
+        let module: LiveChatModule
         do {
             let state = try Interpreter.makeState(ignoreEnvironment: false)
-            KeyPrompt.attach(to: try LiveChatModule.install(in: state, settings: try Interpreter.connectionSettings(options)))
-            let session = Session(state: state)
-            try state.load(chunk, name: "=call")
-            try state.push(.string(operation))
-            try state.push(.string(LuaString(bytes: Array(text))))
-            try session.call(arguments: 2)
-            return 0
+            module = try LiveChatModule.install(in: state, settings: try Interpreter.connectionSettings(options))
+            KeyPrompt.attach(to: module)
         } catch {
             Interpreter.report(error)
             return 1
         }
+        final class Outcome: @unchecked Sendable { var value: Result<String, ConnectorCall.Failure>? }
+        let outcome = Outcome()
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            outcome.value = await ConnectorCall.run(operation: operation, request: text, module: module)
+            await module.shutdown()
+            done.signal()
+        }
+        done.wait()
+        switch outcome.value! {
+        case .success(let json):
+            print(json)
+            return 0
+        case .failure(.usage(let message)):
+            return usageError(message)
+        case .failure(.failed(let error)):
+            print(errorDocument(error))
+            Interpreter.printMessage("livechat: \(error.kind.rawValue): \(error.message)")
+            return 1
+        }
+    }
+
+    /// `{"error": {kind, status, message, details}}`: what a failure prints on stdout.
+    static func errorDocument(_ error: LiveChatError) -> String {
+        var fields: [String: JSONValue] = [
+            "kind": .string(error.kind.rawValue),
+            "message": .string(error.message),
+            "details": .array(error.messages.map { .string($0) }),
+            "retryable": .bool(error.retryable),
+        ]
+        if let status = error.status { fields["status"] = .int(status) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(JSONValue.object(["error": .object(fields)]))) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// A usage problem: said with the usage text on stderr; exit status 2.
+    static func usageError(_ message: String) -> Int32 {
+        FileHandle.standardError.write(Data("livechat-lua call: \(message)\n\(usage)\n".utf8))
+        return 2
     }
 
     static let usage = """
     usage: livechat-lua call OPERATION [FILE|-] [--sandbox] [--api-url URL] [--login EMAIL]
-      OPERATION: \(operations.joined(separator: ", "))
+      OPERATION: \(ConnectorCall.operations.joined(separator: ", "))
       FILE: a JSON request in the WSO2 LiveChat connector's shape (default: standard input), e.g.
         {"apiUrl": "https://api.livechatinc.com", "login": "agent@example.com", "apiKey": "…",
          "message": "Hello", "requesterEmail": "mary@example.com", "subject": "Help"}
-      Prints the response as JSON; on failure prints {"error": {…}} and exits 1.
+        updateTicketTags takes {"ticketId": "Q62JR", "tags": ["vip", "billing"]}.
+      Prints the response as JSON (exit status 0); any failure, a field refused before sending
+      included, prints {"error": {"kind": …, "message": …, …}} and exits 1; a usage problem (an
+      unknown operation, a request that is not a JSON object) exits 2.
     """
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LiveChatLua
 
 /// The prompt's history: the entries of earlier sessions and this one, kept in a file in the XDG
 /// state directory (`$XDG_STATE_HOME/livechat-lua/history`, mode 0600).
@@ -12,23 +13,24 @@ final class History {
     let file: URL?
     /// The most entries kept.
     let limit: Int
-    /// The API key's value, when the environment has one: a line holding it is a secret.
-    let apiKey: String?
+    /// The API keys this process knows (from anywhere): a line holding one is a secret.
+    let secrets: KnownSecrets
     private(set) var entries: [String] = []
 
     /// Words that mark a line as holding the API key, whatever its value.
     static let secretMarkers = ["apikey", "api_key", "livechat_api_key"]
 
-    init(file: URL?, limit: Int = 1000, apiKey: String?) {
+    init(file: URL?, limit: Int = 1000, secrets: KnownSecrets) {
         self.file = file
         self.limit = limit
-        self.apiKey = apiKey.flatMap { $0.isEmpty ? nil : $0 }
+        self.secrets = secrets
         load()
     }
 
     /// The history of the current user: the file named by the XDG environment variables.
-    static func standard(environment: [String: String] = ProcessInfo.processInfo.environment) -> History {
-        History(file: defaultFile(environment: environment), apiKey: environment["LIVECHAT_API_KEY"])
+    static func standard(environment: [String: String] = ProcessInfo.processInfo.environment, secrets: KnownSecrets) -> History {
+        secrets.add(environment["LIVECHAT_API_KEY"])
+        return History(file: defaultFile(environment: environment), secrets: secrets)
     }
 
     /// `$XDG_STATE_HOME/livechat-lua/history`, or `~/.local/state/livechat-lua/history`; the
@@ -46,7 +48,7 @@ final class History {
         guard entry.contains(where: { !$0.isWhitespace }) else { return false }
         let lowered = entry.lowercased()
         if Self.secretMarkers.contains(where: { lowered.contains($0) }) { return false }
-        if let apiKey, entry.contains(apiKey) { return false }
+        if secrets.appear(in: entry) { return false }
         return true
     }
 

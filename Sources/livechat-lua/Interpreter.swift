@@ -19,7 +19,7 @@ enum Interpreter {
             options = try LuaOptions.parse(argv)
         } catch {
             printUsage(error.message)
-            return 1
+            return 2
         }
         if options.help {
             printHelp()
@@ -27,15 +27,17 @@ enum Interpreter {
         }
         if options.version { printVersion() }
         let state: LuaState
+        let module: LiveChatModule
         do {
             state = try makeState(ignoreEnvironment: options.ignoreEnvironment, memoryLimit: options.maxMemory)
-            KeyPrompt.attach(to: try LiveChatModule.install(in: state, settings: try connectionSettings(options)))
+            module = try LiveChatModule.install(in: state, settings: try connectionSettings(options))
+            KeyPrompt.attach(to: module)
             try createArgTable(state, options: options)
         } catch {
             report(error)
             return 1
         }
-        let session = Session(state: state, printJSON: options.json)
+        let session = Session(state: state, module: module, printJSON: options.json)
         guard options.ignoreEnvironment || session.runInit() else { return 1 }
         guard session.runActions(options.actions) else { return 1 }
         if let script = options.script {
@@ -43,15 +45,19 @@ enum Interpreter {
         }
         if options.interactive {
             Prompt(session: session).run()
+            return 0
         } else if options.script == nil && !options.hasExecute && !options.version {
             if isatty(STDIN_FILENO) != 0 {
                 printVersion()
                 Prompt(session: session).run()
+                return 0
             } else {
                 guard session.runFile(nil) else { return 1 }
             }
         }
-        return 0
+        // A script whose spawned coroutine failed with nobody waiting has failed too, though
+        // its main chunk ran to the end: the error was printed, and the status says so.
+        return state.scheduler.unobservedErrorCount > 0 ? 1 : 0
     }
 
     /// Creates a state with the standard libraries; with `-E`, package paths ignore LUA_PATH and
@@ -69,23 +75,24 @@ enum Interpreter {
     }
 
     /// The connection settings, weakest first: config file, environment, command line, and
-    /// `--sandbox` over all of them.
-    static func connectionSettings(_ options: LuaOptions) throws -> ConnectionSettings {
-        var settings = ConnectionSettings()
-        if let file = try ConnectionSettings.fromConfigFile(at: ConnectionSettings.configFilePath()) {
-            settings = settings.overridden(by: file)
-        }
-        settings = settings.overridden(by: ConnectionSettings.fromEnvironment())
-        var command = ConnectionSettings(apiURL: options.apiURL, login: options.login)
-        command.requestTimeout = options.timeout
-        command.allowInsecureHTTP = options.insecureHTTP
-        settings = settings.overridden(by: command)
-        if options.sandbox {
-            var sandbox = try EmbeddedSandbox.start()
-            sandbox.requestTimeout = options.timeout
-            settings = sandbox
-        }
+    /// `--sandbox` over all of them; warnings (a config file's problem, settings the sandbox
+    /// overrides) are printed on stderr.
+    static func connectionSettings(
+        apiURL: String?, login: String?, timeout: Double?, insecureHTTP: Bool, sandbox: Bool
+    ) throws -> ConnectionSettings {
+        var command = ConnectionSettings(apiURL: apiURL, login: login)
+        command.requestTimeout = timeout
+        command.allowInsecureHTTP = insecureHTTP
+        let (settings, warnings) = try ConnectionSettings.resolved(
+            commandLine: command, sandbox: sandbox ? { try EmbeddedSandbox.start() } : nil)
+        for warning in warnings { printMessage("warning: \(warning)") }
         return settings
+    }
+
+    /// The connection settings of the interpreter's command line.
+    static func connectionSettings(_ options: LuaOptions) throws -> ConnectionSettings {
+        try connectionSettings(apiURL: options.apiURL, login: options.login, timeout: options.timeout,
+                               insecureHTTP: options.insecureHTTP, sandbox: options.sandbox)
     }
 
     /// Sets the global `arg`: the script name at 0, its arguments at 1..n, the interpreter and

@@ -1,3 +1,5 @@
+import LiveChatLua
+
 /// The command line of the interpreter, read as the reference `lua` reads it: options up to the
 /// script name, then the script's own arguments.
 struct LuaOptions {
@@ -129,8 +131,11 @@ struct LuaOptions {
             throw Failure(message: "the API key is never given on the command line (it would show in ps and shell history); set LIVECHAT_API_KEY or use the config file")
         case "--timeout":
             let text = try value()
-            guard let seconds = Double(text), seconds > 0, seconds.isFinite else {
-                throw Failure(message: "'--timeout' expects a positive number of seconds, got '\(text)'")
+            if let seconds = Double(text), let problem = ConnectionSettings.timeoutProblem(seconds, "'--timeout'") {
+                throw Failure(message: "\(problem), got '\(text)'")
+            }
+            guard let seconds = Double(text) else {
+                throw Failure(message: "'--timeout' expects a number of seconds, got '\(text)'")
             }
             timeout = seconds
         case "--max-memory":

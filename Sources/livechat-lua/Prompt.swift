@@ -1,5 +1,6 @@
 import CLuaShim
 import Foundation
+import LiveChatLua
 import LuaHost
 
 /// The interactive prompt: reads statements, continues incomplete ones on further lines, runs
@@ -23,7 +24,7 @@ final class Prompt {
         let completion = Completion(state: session.state)
         if isatty(STDIN_FILENO) != 0 && isatty(STDOUT_FILENO) != 0 {
             setlocale(LC_CTYPE, "")  // libedit decodes and displays characters per the locale
-            let history = History.standard(environment: environment)
+            let history = History.standard(environment: environment, secrets: session.module?.secrets ?? KnownSecrets())
             if let editor = LineEditor(
                 programName: Interpreter.programName, entries: history.entries, historySize: history.limit,
                 complete: { completion.candidates(before: $0) }

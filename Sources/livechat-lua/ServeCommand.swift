@@ -5,8 +5,8 @@ import UnixSignals
 
 /// `livechat-lua serve`: the LiveChat-compatible sandbox server alone, for other clients.
 /// Prints `url: …` and `login: …` (one line each, flushed), serves until SIGINT or SIGTERM,
-/// then shuts down gracefully and exits 0.
-struct ServeCommand: AsyncParsableCommand {
+/// then shuts down gracefully (exit status 130 after SIGINT, 0 after SIGTERM).
+struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "livechat-lua serve",
         abstract: "Run the LiveChat-compatible sandbox server (the v2 tickets API over SQLite).",
@@ -15,6 +15,9 @@ struct ServeCommand: AsyncParsableCommand {
             LIVECHAT_SANDBOX_BEARER_TOKEN); without it the sandbox accepts its public demo key, \
             "\(SandboxConfiguration.demoAPIKey)". The login defaults to LIVECHAT_SANDBOX_LOGIN, \
             then to the demo login. Keys are never printed or logged.
+
+            Exit status: 0 after SIGTERM, 130 after Ctrl-C (SIGINT), 1 when the server cannot \
+            start, 2 for a usage error.
             """)
 
     @Option(help: "The address to listen on.")
@@ -26,7 +29,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("db"), help: "The SQLite database file (created if missing); in memory without it.")
     var databasePath: String?
 
-    @Option(help: "Sample tickets to add when the database is empty.")
+    @Option(help: "Sample tickets to add when the database is empty (at most 1000000).")
     var seedTickets = 0
 
     @Option(help: "The seed of the sample tickets and of fault injection.")
@@ -59,30 +62,47 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The largest request body accepted, in bytes; larger ones get 413.")
     var bodyLimit = 1 << 20
 
-    /// The entry point `main.swift` calls with the arguments after `serve`. It shadows
-    /// ArgumentParser's synchronous `main(_: [String]?)`, which overload resolution picks there and
-    /// which refuses an async command: this one parses, runs `run()` on a task and waits for it.
-    static func main(_ arguments: [String]) {
+    /// The entry point `main.swift` calls with the arguments after `serve`; returns the exit
+    /// status: 0 after SIGTERM, 130 after Ctrl-C (SIGINT), 1 when the server cannot start, 2 for
+    /// a usage error. It shadows ArgumentParser's synchronous `main(_: [String]?)`, which
+    /// overload resolution picks there and which refuses an async command: this one parses, runs
+    /// `run()` on a task and waits for it.
+    static func main(_ arguments: [String]) -> Int32 {
+        func usage(_ error: Error) -> Int32 {
+            if exitCode(for: error) == .success {
+                print(fullMessage(for: error))
+                return 0
+            }
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            return 2
+        }
+        var command: ParsableCommand
+        do {
+            command = try parseAsRoot(arguments)
+        } catch {
+            return usage(error)
+        }
+        guard let serve = command as? ServeCommand else {
+            // `--help` and the like parse to a command of ArgumentParser's own.
+            do { try command.run() } catch { return usage(error) }
+            return 0
+        }
+        final class Status: @unchecked Sendable { var code: Int32 = 0 }
+        let status = Status()
         let finished = DispatchSemaphore(value: 0)
         Task {
-            do {
-                var command = try parseAsRoot(arguments)
-                if var serve = command as? ServeCommand {
-                    try await serve.run()
-                } else {
-                    try command.run()
-                }
-            } catch {
-                exit(withError: error)
-            }
+            status.code = await serve.serve()
             finished.signal()
         }
         finished.wait()
+        return status.code
     }
 
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
-        guard seedTickets >= 0 else { throw ValidationError("--seed-tickets must not be negative") }
+        guard (0...SandboxConfiguration.maximumSeedTickets).contains(seedTickets) else {
+            throw ValidationError("--seed-tickets must be from 0 to \(SandboxConfiguration.maximumSeedTickets)")
+        }
         guard bodyLimit > 0 else { throw ValidationError("--body-limit must be positive") }
         let problems = faults.problems
         guard problems.isEmpty else { throw ValidationError(problems.joined(separator: "; ")) }
@@ -113,23 +133,40 @@ struct ServeCommand: AsyncParsableCommand {
         return configuration
     }
 
-    func run() async throws {
+    /// Serves until SIGINT or SIGTERM; returns the exit status. A signal while the server starts
+    /// (seeding a large store) stops it there.
+    func serve() async -> Int32 {
         let configuration = sandboxConfiguration()
-        // Trap the stop signals before serving, so that an early one still stops gracefully.
+        // Trap the stop signals before starting, so that an early one still stops gracefully.
         let stopSignals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
         let server = SandboxServer(configuration: configuration)
+        let starting = Task { try await server.start() }
+        let stopped = Task { () -> Int32 in
+            for await signal in stopSignals {
+                starting.cancel()
+                return signal == .sigint ? 130 : 0
+            }
+            return 0
+        }
         let url: URL
         do {
-            url = try await server.start()
+            url = try await starting.value
         } catch {
+            if starting.isCancelled {
+                FileHandle.standardError.write(Data("livechat-lua serve: stopped before the sandbox started\n".utf8))
+                await server.stop()
+                return await stopped.value
+            }
             // A start failure (port taken, unwritable database) is not a usage error: no usage text.
             FileHandle.standardError.write(Data("livechat-lua serve: cannot start the sandbox on \(host):\(port): \(error)\n".utf8))
-            throw ExitCode.failure
+            stopped.cancel()
+            return 1
         }
         print("url: \(url.absoluteString)")
         print("login: \(configuration.login)")
         fflush(stdout)
-        for await _ in stopSignals { break }
+        let code = await stopped.value
         await server.stop()
+        return code
     }
 }

@@ -7,20 +7,36 @@ import LuaHost
 /// lua.c does. Every method returns false after reporting a failure.
 final class Session {
     let state: LuaState
+    /// The `livechat` module installed in the state.
+    let module: LiveChatModule?
     /// `--json`: the script's returned values are printed as JSON.
     let printJSON: Bool
 
-    init(state: LuaState, printJSON: Bool = false) {
+    init(state: LuaState, module: LiveChatModule?, printJSON: Bool = false) {
         self.state = state
+        self.module = module
         self.printJSON = printJSON
     }
 
     /// Prints every value above `base` as JSON, one document per value (for `--json`).
     func printValuesAsJSON(above base: Int32) throws {
+        var documents: [String] = []
         for index in stride(from: base + 1, through: state.top, by: 1) {
             let value = try state.value(at: index)
-            print(try JSONModule.text(of: value, pretty: true))
+            do {
+                documents.append(try JSONModule.text(of: value, pretty: true))
+            } catch EncodingError.invalidValue(_, let context) {
+                throw JSONOutputProblem(description: "--json: result \(index - base) cannot be written as JSON: \(context.debugDescription)")
+            }
         }
+        // Every value is converted before anything is printed: a value JSON cannot hold leaves
+        // no half-written output behind.
+        for document in documents { print(document) }
+    }
+
+    /// A script's result that JSON cannot hold (NaN, a function), said in a line.
+    struct JSONOutputProblem: Error, CustomStringConvertible {
+        var description: String
     }
 
     /// Runs the function below `arguments` as the scheduler's main coroutine, with Ctrl-C armed

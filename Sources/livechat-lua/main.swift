@@ -4,7 +4,7 @@ import Foundation
 // creates tickets from a CSV file; anything else is the Lua interpreter.
 let arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.first == "serve" {
-    await ServeCommand.main(Array(arguments.dropFirst()))
+    exit(ServeCommand.main(Array(arguments.dropFirst())))
 } else if arguments.first == "call" {
     exit(CallCommand.main(Array(arguments.dropFirst())))
 } else if arguments.first == "bulk" {

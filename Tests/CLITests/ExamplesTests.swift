@@ -76,7 +76,54 @@ final class ExamplesTests: XCTestCase {
     func testCallRefusesAnUnknownOperation() throws {
         let run = try BuiltBinary.run(["call", "deleteEverything"], stdin: "{}")
         XCTAssertEqual(run.status, 2)
+        XCTAssertTrue(run.stderr.contains("unknown operation 'deleteEverything'"), run.stderr)
         XCTAssertTrue(run.stderr.contains("usage: livechat-lua call OPERATION"), run.stderr)
+        let misspelt = try BuiltBinary.run(["call", "getTicketByID"], stdin: "{}")
+        XCTAssertEqual(misspelt.status, 2)
+        XCTAssertTrue(misspelt.stderr.contains("unknown operation 'getTicketByID' (did you mean 'getTicketById'?)"), misspelt.stderr)
+    }
+
+    func testCallKeepsItsContractForEveryFailure() throws {
+        // A field refused before sending: the same {"error": …} document, exit 1, no traceback.
+        let local = try BuiltBinary.run(["call", "createTicket", "-", "--sandbox"], stdin: #"{"message": "Hi", "requesterEmail": 5}"#)
+        XCTAssertEqual(local.status, 1, local.stderr)
+        let body = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(local.stdout.utf8)) as? [String: Any])
+        let error = try XCTUnwrap(body["error"] as? [String: Any])
+        XCTAssertEqual(error["kind"] as? String, "validation")
+        XCTAssertEqual(error["message"] as? String, "field 'requesterEmail' expected string, got number")
+        XCTAssertFalse(local.stderr.contains("traceback"), local.stderr)
+        XCTAssertFalse(local.stderr.contains("call:"), local.stderr)
+        let outOfRange = try BuiltBinary.run(["call", "listTickets", "-", "--sandbox"], stdin: #"{"page": 9223372036854775807}"#)
+        XCTAssertEqual(outOfRange.status, 1, outOfRange.stderr)
+        XCTAssertTrue(outOfRange.stdout.contains("from 1 to 1000000"), outOfRange.stdout)
+
+        // Usage problems: exit 2, said in words, nothing on stdout.
+        let usage: [(String, String)] = [
+            ("[]", "the request must be a JSON object"),
+            ("\"text\"", "the request must be a JSON object"),
+            ("{\n  \"ticketId\": ,\n}", "the request is not valid JSON (line 2, column 15: invalid value"),
+            ("{\"ticketId\": \"5FUED\"", "the request is not valid JSON (line 1, column 21: the text ends before the JSON does)"),
+        ]
+        for (request, message) in usage {
+            let run = try BuiltBinary.run(["call", "getTicketById", "-", "--sandbox"], stdin: request)
+            XCTAssertEqual(run.status, 2, request)
+            XCTAssertTrue(run.stderr.contains(message), "\(request): \(run.stderr)")
+            XCTAssertEqual(run.stdout, "", request)
+            XCTAssertFalse(run.stderr.contains("DecodingError") || run.stderr.contains("Dictionary<"), run.stderr)
+        }
+    }
+
+    func testCallRelaysTheResponseWithItsJSONTypesAndUpdatesTags() throws {
+        let got = try BuiltBinary.run(["call", "getTicketById", "-", "--sandbox"], stdin: #"{"ticketId": "5FUED"}"#)
+        XCTAssertEqual(got.status, 0, got.stderr)
+        XCTAssertTrue(got.stdout.contains(#""firstResponse" : {"#) || got.stdout.contains(#""firstResponse": {"#), got.stdout)
+        let ticket = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(got.stdout.utf8)) as? [String: Any])
+        XCTAssertNotNil(ticket["firstResponse"] as? [String: Any], "an empty object stays an object")
+        XCTAssertEqual(ticket["modified"] as? Int, 1_384_790_802)
+        let tagged = try BuiltBinary.run(["call", "updateTicketTags", "-", "--sandbox"], stdin: #"{"ticketId": "5FUED", "tags": ["vip", "billing"]}"#)
+        XCTAssertEqual(tagged.status, 0, tagged.stderr)
+        let updated = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(tagged.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(Set(updated["tags"] as? [String] ?? []), ["vip", "billing"])
     }
 
     func testHelpShowsExamples() throws {
@@ -88,7 +135,7 @@ final class ExamplesTests: XCTestCase {
 
     func testApiKeyFlagIsRefused() throws {
         let run = try BuiltBinary.run(["--api-key", "secret-value", "-e", "print(1)"])
-        XCTAssertEqual(run.status, 1)
+        XCTAssertEqual(run.status, 2, "a usage error")
         XCTAssertFalse(run.stderr.contains("secret-value"))
         XCTAssertTrue(run.stderr.contains("never given on the command line"), run.stderr)
     }

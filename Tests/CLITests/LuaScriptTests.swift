@@ -137,25 +137,76 @@ final class LuaScriptTests: XCTestCase {
         XCTAssertTrue(run.stdout.hasPrefix("nil\tauth\tno API key configured: set LIVECHAT_API_KEY"), run.stdout)
     }
 
-    func testConfigFileReadableByOthersIsRefused() throws {
+    /// A config folder holding `text` as config.json, with the given mode; the environment that uses it.
+    private func configured(_ text: String, mode: mode_t = 0o600) throws -> (environment: [String: String], file: URL) {
         var environment = try XCTUnwrap(Self.fixture).environment
         let config = FileManager.default.temporaryDirectory.appendingPathComponent("livechat-lua-config-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: config) }
+        addTeardownBlock { try? FileManager.default.removeItem(at: config) }
         let file = config.appendingPathComponent("livechat-lua/config.json")
         try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try #"{"apiKey": "file-secret-key-123", "login": "file@example.com"}"#.write(to: file, atomically: true, encoding: .utf8)
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        chmod(file.path, mode)
         environment["XDG_CONFIG_HOME"] = config.path
+        return (environment, file)
+    }
+
+    func testConfigFileReadableByOthersStopsRequestsOnly() throws {
+        var (environment, file) = try configured(#"{"apiKey": "file-secret-key-123", "login": "file@example.com"}"#, mode: 0o644)
         environment["LIVECHAT_LOGIN"] = nil
-        chmod(file.path, 0o644)
-        let refused = try BuiltBinary.run(["-e", "print(1)"], environment: environment)
-        XCTAssertEqual(refused.status, 1)
-        XCTAssertTrue(refused.stderr.contains("others can read it; run: chmod 600"), refused.stderr)
-        XCTAssertFalse(refused.stderr.contains("file-secret-key-123"))
+        let ran = try BuiltBinary.run(["-e", "print(1)"], environment: environment)
+        XCTAssertEqual(ran.status, 0, "a script that makes no request still runs")
+        XCTAssertEqual(ran.stdout, "1\n")
+        XCTAssertTrue(ran.stderr.contains("warning: \(file.path) holds an API key but others can read it; run: chmod 600"), ran.stderr)
+        XCTAssertFalse(ran.stderr.contains("file-secret-key-123"))
+        let request = try BuiltBinary.run(["-e", "local r, err = livechat.listTickets{}; print(err.kind, err.message)"], environment: environment)
+        XCTAssertTrue(request.stdout.hasPrefix("configuration\t\(file.path) holds an API key but others can read it"), request.stdout)
+        XCTAssertFalse(request.stdout.contains("file-secret-key-123") || request.stderr.contains("file-secret-key-123"))
         chmod(file.path, 0o600)
         environment["LIVECHAT_LOGIN"] = ""
         let accepted = try BuiltBinary.run(["-e", "print(livechat.config().login)"], environment: environment)
         XCTAssertEqual(accepted.status, 0, accepted.stderr)
         XCTAssertEqual(accepted.stdout, "file@example.com\n")
+        XCTAssertEqual(accepted.stderr, "")
+    }
+
+    func testConfigFileProblemsNameTheFileTheSettingAndWhere() throws {
+        let cases: [(String, String)] = [
+            ("{\n  \"login\": \"a@b.c\",\n  \"apiurl\": \"http://127.0.0.1:1\"\n}", ":3:3: unknown setting 'apiurl' (did you mean 'apiUrl'?); known: apiUrl, login, apiKey"),
+            ("{\"login\": 5}", ":1:2: 'login' must be a string, got number"),
+            ("{\"apiUrl\": [\"x\"]}", ":1:2: 'apiUrl' must be a string, got array"),
+            ("{\n  \"login\": \"a@b.c\",\n  oops\n}", ": not valid JSON (line 3, column 3: "),
+            ("[\"login\"]", ": the config file must hold a JSON object"),
+        ]
+        for (text, message) in cases {
+            let (environment, file) = try configured(text)
+            for arguments in [["-v"], ["--help"], ["-e", "print(1)"], ["--sandbox", "-e", "assert(livechat.listTickets{})"]] {
+                let run = try BuiltBinary.run(arguments, environment: environment)
+                XCTAssertEqual(run.status, 0, "\(arguments) with \(text): \(run.stderr)")
+            }
+            let run = try BuiltBinary.run(["-e", "local r, err = livechat.listTickets{}; print(err.kind); print(err.message)"], environment: environment)
+            XCTAssertTrue(run.stderr.contains("livechat-lua: warning: \(file.path)\(message)"), "\(text): \(run.stderr)")
+            XCTAssertTrue(run.stdout.hasPrefix("configuration\n\(file.path)\(message)"), "\(text): \(run.stdout)")
+            XCTAssertFalse(run.stderr.contains("DecodingError") || run.stderr.contains("Swift."), run.stderr)
+        }
+    }
+
+    func testSandboxOverridesAreToldAndItsKeyGoesNowhereElse() throws {
+        var environment = try XCTUnwrap(Self.fixture).environment
+        environment["LIVECHAT_API_KEY"] = "a-real-looking-key-0000"
+        let run = try BuiltBinary.run(["--sandbox", "--api-url", "http://127.0.0.1:9", "-e", """
+            assert(livechat.listTickets{})
+            livechat.configure{ apiUrl = os.getenv("LIVECHAT_API_URL") }
+            local r, err = livechat.listTickets{}
+            print(err.kind, err.message, err.status)
+            """], environment: environment)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stderr.contains("warning: --sandbox overrides --api-url, LIVECHAT_API_URL, LIVECHAT_LOGIN, LIVECHAT_API_KEY"), run.stderr)
+        XCTAssertEqual(run.stderr.components(separatedBy: "warning:").count, 2, "one line: \(run.stderr)")
+        // The sandbox's demo key was given with the sandbox's URL: it is not sent to the other server.
+        XCTAssertTrue(run.stdout.hasPrefix("auth\tthe API key given for http://127.0.0.1:"), run.stdout)
+        XCTAssertTrue(run.stdout.contains("is not sent to \(environment["LIVECHAT_API_URL"]!)"), run.stdout)
+        XCTAssertTrue(run.stdout.hasSuffix("\tnil\n"), "refused before anything was sent: \(run.stdout)")
+        XCTAssertFalse(run.stdout.contains("a-real-looking-key-0000") || run.stderr.contains("a-real-looking-key-0000"))
     }
 }
 

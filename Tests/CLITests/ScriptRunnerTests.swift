@@ -87,15 +87,15 @@ final class ScriptRunnerTests: XCTestCase {
         XCTAssertTrue(run.stdout.contains("Lua 5.4"), run.stdout)
     }
 
-    func testUnknownOptionPrintsUsageAndExitsOne() throws {
+    func testUnknownOptionPrintsUsageAndExitsTwo() throws {
         let run = try BuiltBinary.run(["-x"])
-        XCTAssertEqual(run.status, 1)
+        XCTAssertEqual(run.status, 2, "a usage error, as in every command")
         XCTAssertTrue(run.stderr.hasPrefix("livechat-lua: unrecognized option '-x'\nusage: "), run.stderr)
     }
 
     func testExecuteNeedsAnArgument() throws {
         let run = try BuiltBinary.run(["-e"])
-        XCTAssertEqual(run.status, 1)
+        XCTAssertEqual(run.status, 2)
         XCTAssertTrue(run.stderr.hasPrefix("livechat-lua: '-e' needs argument"), run.stderr)
     }
 

@@ -123,12 +123,58 @@ final class ServeCommandTests: XCTestCase {
         XCTAssertEqual(serve.stop(), 0)
     }
 
-    func testServeStopsCleanlyOnSIGTERMAndOnSIGINT() throws {
-        for signal in [SIGTERM, SIGINT] {
+    func testServeStopsCleanlyOnSIGTERMAndOnCtrlC() throws {
+        for (signal, status) in [(SIGTERM, Int32(0)), (SIGINT, Int32(130))] {
             let serve = try ServeProcess([])
             XCTAssertEqual(try httpCall(serve.url.appendingPathComponent("health")).0, 200)
-            XCTAssertEqual(serve.stop(signal: signal), 0, "exit status after signal \(signal)")
+            XCTAssertEqual(serve.stop(signal: signal), status, "exit status after signal \(signal)")
             XCTAssertEqual(serve.process.terminationReason, .exit)
+        }
+    }
+
+    func testSeedingAMillionTicketsStopsPromptlyOnCtrlCWithBoundedMemory() throws {
+        let database = temporaryDatabase()
+        defer { removeDatabase(database) }
+        let process = Process()
+        process.executableURL = BuiltBinary.url
+        process.arguments = ["serve", "--seed-tickets", "1000000", "--db", database]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = Pipe()
+        try process.run()
+        Thread.sleep(forTimeInterval: 3)
+        XCTAssertTrue(process.isRunning, "still seeding after 3 s")
+        let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
+        let peakKiB = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }
+            .flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") } ?? 0
+        XCTAssertGreaterThan(peakKiB, 0)
+        XCTAssertLessThan(peakKiB, 400 * 1024, "memory while seeding, KiB")
+        let interrupted = Date()
+        kill(process.processIdentifier, SIGINT)
+        while process.isRunning, Date().timeIntervalSince(interrupted) < 15 { Thread.sleep(forTimeInterval: 0.02) }
+        XCTAssertFalse(process.isRunning, "serve ignored Ctrl-C while seeding")
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        XCTAssertLessThan(Date().timeIntervalSince(interrupted), 5, "seconds from Ctrl-C to exit")
+        XCTAssertEqual(process.terminationStatus, 130)
+        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertFalse(printed.contains("url:"), printed)
+    }
+
+    func testUsageErrorsExitWithStatus2AndSayWhatIsWrong() throws {
+        let cases: [([String], String)] = [
+            (["--seed-tickets", "1000001"], "--seed-tickets must be from 0 to 1000000"),
+            (["--seed-tickets=-5"], "--seed-tickets must be from 0 to 1000000"),
+            (["--latency-ms", "99999999999"], "latency must be from 0 to 600000 milliseconds"),
+            (["--rate-limit", "1e-300"], "rate limit must be from 0.001 to 1000000"),
+            (["--port", "99999999999999999999"], "port"),
+            (["--no-such-flag"], "--no-such-flag"),
+        ]
+        for (arguments, message) in cases {
+            let run = try BuiltBinary.run(["serve"] + arguments, timeout: 30)
+            XCTAssertEqual(run.status, 2, "\(arguments): \(run.stderr)")
+            XCTAssertTrue(run.stderr.contains(message), "\(arguments): \(run.stderr)")
+            XCTAssertFalse(run.stdout.contains("url:"))
         }
     }
 

@@ -100,7 +100,17 @@ final class CSVModuleTests: XCTestCase {
         try data.write(to: URL(fileURLWithPath: path))
         let out = try harness.run("return csv.read(...)", .string(path))
         XCTAssertEqual(out.first, .nil)
-        XCTAssertTrue(out.last?.stringValue?.contains(path) == true, "\(out)")
+        XCTAssertEqual(out.last?.stringValue, "\(path): line 2, column 4: byte 0xE9 is not UTF-8 text; save the file as UTF-8")
+    }
+
+    func testAFolderIsNotReadAsCSVAndProblemsAreInWords() throws {
+        let folder = try harness.run("return csv.read('/etc')")
+        XCTAssertEqual(folder.first, .nil)
+        XCTAssertEqual(folder.last?.stringValue, "/etc: is a folder, not a CSV file")
+        let device = try harness.run("return #csv.read('/dev/null')")
+        XCTAssertEqual(device.first, .integer(0))
+        let missing = try harness.run("return csv.read('/nonexistent/x.csv')")
+        XCTAssertEqual(missing.last?.stringValue, "/nonexistent/x.csv: no such file or directory")
     }
 
     func testBadOptionsRaise() throws {

@@ -159,9 +159,24 @@ final class CreateTicketTests: XCTestCase {
     func testNonIntegerGroupIsRejected() async throws {
         let form = try await sandbox.createForm("message=Hi&requester[mail]=m@example.com&group[]=sales")
         XCTAssertEqual(form.status, 400)
-        XCTAssertEqual(form.object.strings("error"), ["group must be an array of integers"])
+        XCTAssertEqual(form.object.strings("error"), ["group must be an array of integers from 0 to 2147483647"])
         let json = try await sandbox.createJSON(#"{"message": "Hi", "requester": {"mail": "m@example.com"}, "group": [{"id": 1}]}"#)
-        XCTAssertEqual(json.object.strings("error"), ["group must be an array of integers"])
+        XCTAssertEqual(json.object.strings("error"), ["group must be an array of integers from 0 to 2147483647"])
+    }
+
+    func testGroupIdsOutOfRangeAreRejectedNotTrapped() async throws {
+        for group in ["-1", "2147483648", "9223372036854775807", "99999999999999999999999", "1.5", "NaN", "1e400"] {
+            let form = try await sandbox.createForm("message=Hi&requester[mail]=m@example.com&group[]=\(group)")
+            XCTAssertEqual(form.status, 400, group)
+            XCTAssertEqual(form.object.strings("error"), ["group must be an array of integers from 0 to 2147483647"], group)
+        }
+        for group in ["-1", "2147483648", "9223372036854775807", "1e300", "1.5", "-0.5"] {
+            let json = try await sandbox.createJSON(#"{"message": "Hi", "requester": {"mail": "m@example.com"}, "group": [\#(group)]}"#)
+            XCTAssertEqual(json.status, 400, group)
+        }
+        let largest = try await sandbox.createForm("message=Hi&requester[mail]=m@example.com&group[]=2147483647")
+        XCTAssertEqual(largest.status, 200)
+        XCTAssertEqual(largest.object["groups"] as? [Int], [2_147_483_647])
     }
 
     func testJSONFieldsOfTheWrongTypeAreReportedEach() async throws {

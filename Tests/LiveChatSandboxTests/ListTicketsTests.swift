@@ -172,11 +172,19 @@ final class ListTicketsTests: XCTestCase {
             ("status=closed", "status must be one of open, pending, solved, spam"),
             ("date_from=yesterday", "date_from must be a date in YYYY-MM-DD format"),
             ("date_to=2015-02-30", "date_to must be a date in YYYY-MM-DD format"),
-            ("page=0", "page must be a positive integer"),
-            ("page=two", "page must be a positive integer"),
+            ("page=0", "page must be an integer from 1 to 1000000"),
+            ("page=two", "page must be an integer from 1 to 1000000"),
             ("assigned=2", "assigned must be 0 or 1"),
             ("tagged=yes", "tagged must be 0 or 1"),
-            ("group=-1", "group must be a non-negative integer"),
+            ("group=-1", "group must be an integer from 0 to 2147483647"),
+            ("page=1000001", "page must be an integer from 1 to 1000000"),
+            ("page=9223372036854775807", "page must be an integer from 1 to 1000000"),
+            ("page=9223372036854775808", "page must be an integer from 1 to 1000000"),
+            ("page=1.5", "page must be an integer from 1 to 1000000"),
+            ("page=NaN", "page must be an integer from 1 to 1000000"),
+            ("page=-9223372036854775808", "page must be an integer from 1 to 1000000"),
+            ("group=2147483648", "group must be an integer from 0 to 2147483647"),
+            ("group=99999999999999999999999999", "group must be an integer from 0 to 2147483647"),
             ("source=phone", "source must be one of lc2, mail, facebook, agent-app-manual, chat-window"),
         ]
         for (query, message) in cases {
@@ -185,8 +193,11 @@ final class ListTicketsTests: XCTestCase {
             XCTAssertEqual(response.header("Content-Type"), "application/json; charset=utf-8")
             XCTAssertEqual(response.object.strings("errors"), [message], query)
         }
+        let last = try await sandbox.send("GET", "/tickets?page=1000000")
+        XCTAssertEqual(last.status, 200)
+        XCTAssertEqual((last.object["tickets"] as? [Any])?.count, 0)
         let several = try await sandbox.send("GET", "/tickets?order=up&page=0")
-        XCTAssertEqual(several.object.strings("errors"), ["page must be a positive integer", "order must be asc or desc"])
+        XCTAssertEqual(several.object.strings("errors"), ["page must be an integer from 1 to 1000000", "order must be asc or desc"])
     }
 }
 

@@ -59,7 +59,12 @@ T.ok(sorted[1] < sorted[2] and sorted[2] < sorted[3], "API calls inside table.so
 
 -- Argument errors.
 T.raises("bad argument #1 to 'spawn' (function expected, got no value)", function() livechat.spawn() end)
-T.raises("bad argument #1 to 'sleep' (non-negative number expected, got string)", function() livechat.sleep("1") end)
+T.raises("bad argument #1 to 'sleep' (number expected, got string)", function() livechat.sleep("1") end)
+T.raises("bad argument #1 to 'sleep' (seconds from 0 to 1000000 expected, got 1000000000000.0)", function() livechat.sleep(1e12) end)
+T.raises("bad argument #1 to 'sleep' (seconds from 0 to 1000000 expected, got inf)", function() livechat.sleep(math.huge) end)
+T.raises("bad argument #1 to 'sleep' (seconds from 0 to 1000000 expected, got -1)", function() livechat.sleep(-1) end)
+T.raises("bad argument #1 to 'sleep' (seconds from 0 to 1000000 expected, got 9223372036854775807)", function() livechat.sleep(math.maxinteger) end)
+T.raises("bad argument #1 to 'sleep' (seconds from 0 to 1000000 expected, got", function() livechat.sleep(0/0) end)
 T.raises("bad argument #2 to 'map' (function expected, got nil)", function() livechat.map({}) end)
 T.raises("bad argument #3 to 'map' (field 'concurrency' expected a positive integer)", function() livechat.map({}, print, { concurrency = 0 }) end)
 T.raises("bad argument #1 to 'wait' (task handle expected, got table)", function() livechat.wait({}) end)

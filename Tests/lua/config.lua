@@ -26,7 +26,11 @@ T.fails("auth", r, err, "a call's own login")
 T.ok(livechat.listTickets{}, "the next call uses the configured login again")
 
 T.raises("bad argument #1 to 'configure' (unknown field 'apikey' (did you mean 'apiKey'?))", function() livechat.configure{ apikey = "x" } end)
-T.raises("(field 'timeout' expected a positive number of seconds)", function() livechat.configure{ timeout = -1 } end)
+T.raises("(field 'timeout' expects seconds, more than 0 and at most 3600, got -1)", function() livechat.configure{ timeout = -1 } end)
+T.raises("(field 'timeout' expects seconds, more than 0 and at most 3600, got inf)", function() livechat.configure{ timeout = math.huge } end)
+T.raises("(field 'timeout' expects seconds, more than 0 and at most 3600, got 1000000000000.0)", function() livechat.configure{ timeout = 1e12 } end)
+T.raises("(field 'timeout' expects seconds, more than 0 and at most 3600, got", function() livechat.configure{ timeout = 0/0 } end)
+T.raises("(field 'timeout' expected a number of seconds, got string 'soon')", function() livechat.configure{ timeout = "soon" } end)
 T.raises("(field 'apiUrl': ", function() livechat.configure{ apiUrl = "http://example.com" } end)
 T.raises("(field 'retries' expected an integer from 0 to 20, got 99)", function() livechat.configure{ retries = 99 } end)
 

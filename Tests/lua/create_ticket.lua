@@ -68,6 +68,14 @@ T.raises("(field 'sourceType' must be one of 'chat-window', 'mail', 'lc2', got '
   function() livechat.createTicket{ message = "x", requesterEmail = "a@b.c", sourceType = "fax" } end)
 T.raises("(field 'group' expected array of integers, got string 'x' at [2])",
   function() livechat.createTicket{ message = "x", requesterEmail = "a@b.c", group = {1, "x"} } end)
+T.raises("(field 'group' expected group ids from 0 to 2147483647, got 4611686018427387904 at [1])",
+  function() livechat.createTicket{ message = "x", requesterEmail = "a@b.c", group = {2^62|0} } end)
+T.raises("(field 'group' expected group ids from 0 to 2147483647, got -1 at [2])",
+  function() livechat.createTicket{ message = "x", requesterEmail = "a@b.c", group = {1, -1} } end)
+T.raises("(field 'group' expected a group id from 0 to 2147483647, got 2147483648)",
+  function() livechat.createTicket{ message = "x", requesterEmail = "a@b.c", group = 2147483648 } end)
+T.raises("(field 'group' expected array of integers, got number nan at [1])",
+  function() livechat.createTicket{ message = "x", requesterEmail = "a@b.c", group = {0/0} } end)
 T.raises("(field 'subject' expected string, got boolean)",
   function() livechat.createTicket{ message = "x", requesterEmail = "a@b.c", subject = true } end)
 T.raises("(field 'requesterName' expected string, got table)",

@@ -2,6 +2,8 @@
 local T = dofile(arg[0]:match("(.*/)") .. "testlib.lua")
 local env = os.getenv
 livechat.configure{ retries = 0, timeout = 2 }
+-- The key came with its URL (LIVECHAT_API_URL and LIVECHAT_API_KEY): it is sent to no other.
+local key = env("LIVECHAT_API_KEY")
 
 -- auth: the right server, a wrong key (a call's own credentials, as the connector sends them).
 local r, err = livechat.getTicketById{ ticketId = "AAAAA", apiKey = "wrong-key" }
@@ -18,31 +20,37 @@ T.eq(err.status, 400, "validation status")
 r, err = livechat.getTicketById("NOPE0")
 T.fails("not_found", r, err, "unknown id")
 
--- server: every request answered 500 (not retried for reads either).
+-- auth, before anything is sent: the key is bound to the URL it came with.
 r, err = livechat.listTickets{ apiUrl = env("TEST_FAILING_URL") }
+T.fails("auth", r, err, "a key bound to another URL")
+T.ok(tostring(err):find("is not sent to " .. env("TEST_FAILING_URL"), 1, true), tostring(err))
+T.eq(err.status, nil, "nothing was sent")
+
+-- server: every request answered 500 (not retried for reads either).
+r, err = livechat.listTickets{ apiUrl = env("TEST_FAILING_URL"), apiKey = key }
 T.fails("server", r, err, "500")
 T.eq(err.status, 500, "server status")
 
 -- rate_limited: a server allowing one request per ten seconds.
-livechat.listTickets{ apiUrl = env("TEST_RATE_LIMITED_URL") }
-r, err = livechat.listTickets{ apiUrl = env("TEST_RATE_LIMITED_URL") }
+livechat.listTickets{ apiUrl = env("TEST_RATE_LIMITED_URL"), apiKey = key }
+r, err = livechat.listTickets{ apiUrl = env("TEST_RATE_LIMITED_URL"), apiKey = key }
 T.fails("rate_limited", r, err, "429")
 T.eq(err.status, 429, "rate limit status")
 T.eq(err.retryable, true, "a rate limit is retryable")
 
 -- timeout: answers slower than the timeout.
 livechat.configure{ timeout = 0.3, retries = 0 }
-r, err = livechat.listTickets{ apiUrl = env("TEST_SLOW_URL") }
+r, err = livechat.listTickets{ apiUrl = env("TEST_SLOW_URL"), apiKey = key }
 T.fails("timeout", r, err, "slow server")
 livechat.configure{ timeout = 5 }
 
 -- network: nothing listens there.
-r, err = livechat.listTickets{ apiUrl = env("TEST_CLOSED_URL") }
+r, err = livechat.listTickets{ apiUrl = env("TEST_CLOSED_URL"), apiKey = key }
 T.fails("network", r, err, "closed port")
 T.eq(err.status, nil, "no status without an answer")
 
 -- protocol: a 200 that is not the API's JSON.
-r, err = livechat.getTicketById{ ticketId = "GARBG", apiUrl = env("TEST_GARBAGE_URL") }
+r, err = livechat.getTicketById{ ticketId = "GARBG", apiUrl = env("TEST_GARBAGE_URL"), apiKey = key }
 T.fails("protocol", r, err, "not JSON")
 
 -- Every error object reads well.

@@ -80,13 +80,25 @@ T.raises("(field 'dateFrom' expected a date as YYYY-MM-DD, got 'yesterday')", fu
 T.raises("(field 'dateTo' expected a date as YYYY-MM-DD, got '2015-02-30')", function() livechat.listTickets{ dateTo = "2015-02-30" } end)
 T.raises("(field 'dateFrom' (2015-03-01) is after field 'dateTo' (2015-02-01))",
   function() livechat.listTickets{ dateFrom = "2015-03-01", dateTo = "2015-02-01" } end)
-T.raises("(field 'page' must be 1 or more, got 0)", function() livechat.listTickets{ page = 0 } end)
+T.raises("(field 'page' expected an integer from 1 to 1000000, got 0)", function() livechat.listTickets{ page = 0 } end)
 T.raises("(field 'page' expected integer, got string 'two')", function() livechat.listTickets{ page = "two" } end)
 T.raises("(field 'page' expected integer, got number 1.5)", function() livechat.listTickets{ page = 1.5 } end)
 T.raises("(field 'assigned' expected 0, 1 or a boolean, got number)", function() livechat.listTickets{ assigned = 2 } end)
 T.raises("(field 'tagged' expected 0, 1 or a boolean, got string 'yes')", function() livechat.listTickets{ tagged = "yes" } end)
 T.raises("(field 'source' must be one of", function() livechat.listTickets{ source = "phone" } end)
-T.raises("(field 'group' must not be negative, got -1)", function() livechat.listTickets{ group = -1 } end)
+T.raises("(field 'group' expected an integer from 0 to 2147483647, got -1)", function() livechat.listTickets{ group = -1 } end)
+-- Numbers far out of range are refused before anything is sent, and never trap.
+T.raises("(field 'page' expected an integer from 1 to 1000000, got 4611686018427387904)", function() livechat.listTickets{ page = 2^62|0 } end)
+T.raises("(field 'page' expected an integer from 1 to 1000000, got 1000001)", function() livechat.listTickets{ page = 1000001 } end)
+T.raises("(field 'page' expected an integer from 1 to 1000000, got 9223372036854775807)", function() livechat.listTickets{ page = math.maxinteger } end)
+T.raises("(field 'page' expected integer, got number 1e+300)", function() livechat.listTickets{ page = 1e300 } end)
+T.raises("(field 'page' expected integer, got number inf)", function() livechat.listTickets{ page = math.huge } end)
+T.raises("(field 'page' expected integer, got string '9223372036854775808')", function() livechat.listTickets{ page = "9223372036854775808" } end)
+T.raises("(field 'group' expected an integer from 0 to 2147483647, got 2147483648)", function() livechat.listTickets{ group = 2^31|0 } end)
+do
+  local last = assert(livechat.listTickets{ page = 1000000 })
+  T.eq(#last.tickets, 0, "the last page allowed is served, empty")
+end
 T.raises("(unknown field 'stauts' (did you mean 'status'?))", function() livechat.listTickets{ stauts = "open" } end)
 T.raises("(field 'query' expected string, got number)", function() livechat.listTickets{ query = 5 } end)
 T.raises("(field 'assignee' expected string, got boolean)", function() livechat.listTickets{ assignee = true } end)
