@@ -88,18 +88,20 @@ public struct RetryPolicy: Sendable, Hashable {
         return backoffDelay(afterAttempt: attempt)
     }
 
-    /// Parses a `Retry-After` value: delay seconds, or an HTTP date.
+    /// Parses a `Retry-After` value: delay seconds, or an HTTP date. The value comes from the
+    /// network, so any number is taken: one beyond a day is read as a day (the caller caps it far
+    /// lower anyway), never converted as it stands.
     public static func parseRetryAfter(_ value: String, now: Date = Date()) -> Duration? {
         let trimmed = value.trimmingCharacters(in: .whitespaces)
         if let seconds = Double(trimmed), seconds.isFinite, seconds >= 0 {
-            return .milliseconds(Int64((seconds * 1000).rounded(.up)))
+            return .milliseconds(Int64((min(seconds, 86_400) * 1000).rounded(.up)))
         }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
         guard let date = formatter.date(from: trimmed) else { return nil }
-        let seconds = max(0, date.timeIntervalSince(now))
+        let seconds = min(max(0, date.timeIntervalSince(now)), 86_400)
         return .milliseconds(Int64((seconds * 1000).rounded(.up)))
     }
 }

@@ -3,13 +3,17 @@ import Foundation
 /// Times as the API sends them: Unix seconds (integer or fractional) in REST responses, ISO-8601
 /// strings in the same API's webhooks. Encoded back as whole Unix seconds, the REST form.
 enum TicketTime {
+    /// The Unix seconds a time may have: year 0 to 9999. A server's value outside is no time
+    /// this client knows (and would not survive the conversion to whole seconds).
+    static let seconds = -62_167_219_200.0...253_402_300_799.0
+
     /// The date a JSON value stands for, or nil when it is no time this client knows.
     static func date(from value: JSONValue) -> Date? {
         switch value {
         case .int(let seconds):
-            return Date(timeIntervalSince1970: TimeInterval(seconds))
+            return Self.seconds.contains(Double(seconds)) ? Date(timeIntervalSince1970: TimeInterval(seconds)) : nil
         case .double(let seconds):
-            return Date(timeIntervalSince1970: seconds)
+            return Self.seconds.contains(seconds) ? Date(timeIntervalSince1970: seconds) : nil
         case .string(let text):
             return date(from: text)
         default:
@@ -21,7 +25,7 @@ enum TicketTime {
     static func date(from text: String) -> Date? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         if let seconds = Double(trimmed) {
-            return Date(timeIntervalSince1970: seconds)
+            return Self.seconds.contains(seconds) ? Date(timeIntervalSince1970: seconds) : nil
         }
         let styles = [
             Date.ISO8601FormatStyle(),
@@ -37,7 +41,8 @@ enum TicketTime {
 
     /// Whole Unix seconds, as REST responses carry them.
     static func unixSeconds(_ date: Date) -> Int {
-        Int(date.timeIntervalSince1970.rounded(.down))
+        let seconds = date.timeIntervalSince1970.rounded(.down)
+        return Int(min(max(seconds, Self.seconds.lowerBound), Self.seconds.upperBound))
     }
 }
 

@@ -102,7 +102,7 @@ final class BulkProgress: @unchecked Sendable {
 
     /// `m:ss` or `h:mm:ss`.
     static func clock(_ seconds: Double) -> String {
-        guard seconds.isFinite else { return "--:--" }
+        guard seconds.isFinite, seconds >= 0, seconds < 1e7 else { return "--:--" }
         let s = Int(seconds.rounded())
         if s >= 3600 { return String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) }
         return String(format: "%d:%02d", s / 60, s % 60)

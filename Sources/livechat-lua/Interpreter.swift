@@ -152,7 +152,7 @@ enum Interpreter {
           --api-url URL      the API's base URL (default https://api.livechatinc.com)
           --login EMAIL      the agent login (the API key comes from LIVECHAT_API_KEY, the
                              config file or, at a terminal, a prompt; never the command line)
-          --timeout SECONDS  per-request timeout of API calls
+          --timeout SECONDS  per-request timeout of API calls (more than 0, at most 3600)
           --max-memory SIZE  cap the Lua state's memory (e.g. 256M)
           --json             print the script's returned values as JSON
           --insecure-http    allow plain http:// to a host other than loopback
@@ -160,6 +160,10 @@ enum Interpreter {
 
         Environment: LIVECHAT_API_URL, LIVECHAT_LOGIN, LIVECHAT_API_KEY, LUA_INIT, LUA_PATH,
         LUA_CPATH, NO_COLOR. Config file: \(ConnectionSettings.configFilePath()).
+        A key given with an API URL is sent only to that URL.
+
+        Exit status: 0 success; 1 a failed script (also an error in a spawned coroutine that
+        nothing waited for); 2 a usage error; os.exit(n) exits with n.
 
         Examples:
           \(programName) --sandbox examples/quickstart.lua

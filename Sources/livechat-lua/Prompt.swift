@@ -58,8 +58,10 @@ final class Prompt {
             case .invalid(let entry):
                 remember(entry)
             case .compiled(let entry):
-                remember(entry)
+                // Remembered once it has run: a key the line itself gave (to configure{}, or at
+                // the key prompt it led to) is known by then, and the line is left out.
                 runCompiled()
+                remember(entry)
             }
         }
     }

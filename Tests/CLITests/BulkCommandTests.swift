@@ -112,7 +112,7 @@ final class BulkCommandTests: XCTestCase {
         XCTAssertTrue(noMapped.stderr.contains("--map subject=title: no column 'title' in \(csv.path)"), noMapped.stderr)
         let noFile = try BuiltBinary.run(["bulk", directory.appendingPathComponent("absent.csv").path, "--dry-run"])
         XCTAssertEqual(noFile.status, 2, noFile.stderr)
-        XCTAssertTrue(noFile.stderr.contains("absent.csv: No such file or directory"), noFile.stderr)
+        XCTAssertTrue(noFile.stderr.contains("absent.csv: no such file or directory"), noFile.stderr)
     }
 
     func testCtrlCStopsTheRunCleanlyAndTheSameCommandResumesIt() throws {

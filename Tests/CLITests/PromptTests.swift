@@ -175,6 +175,31 @@ final class PromptTests: XCTestCase {
         XCTAssertTrue(saved.contains("page.total\n"), saved)
     }
 
+    func testAKeyFromThePromptOrConfigureIsKeptOutOfTheHistoryWhereverItAppears() throws {
+        let sandbox = try SlowSandbox.start(latencyMilliseconds: 0)
+        defer { sandbox.stop() }
+        let terminal = try openTerminal(environment: [
+            "NO_COLOR": "1", "LIVECHAT_API_URL": sandbox.url, "LIVECHAT_LOGIN": "agent@sandbox.livechat.local",
+        ])
+        terminal.type("page = livechat.listTickets{}", "Enter")
+        terminal.waitForScreen("the key prompt") { Terminal.lastLine($0) == "API key for agent@sandbox.livechat.local (not shown):" }
+        terminal.type("sandbox-demo-key", "Enter")
+        terminal.waitForScreen("the prompt after the request") { Terminal.lastLine($0) == ">" }
+        // Lines that hold the entered key, or one given to configure{} earlier, without naming it.
+        terminal.type("pasted = 'sandbox-demo-key'", "Enter")
+        terminal.type("livechat.configure{ login = 'agent@sandbox.livechat.local', ['api' .. 'Key'] = 'other-secret-42' }", "Enter")
+        terminal.type("copy = 'other-secret-42'", "Enter")
+        terminal.type("kept = 1", "Enter")
+        terminal.type("kept", "Enter")
+        terminal.waitForScreen("the last line's result") { Terminal.lines($0).contains("1") }
+        terminal.type("C-d")
+        terminal.waitForScreen("the end of the session") { $0.contains("[exited 0]") }
+        let saved = try String(contentsOf: historyFile, encoding: .utf8)
+        XCTAssertFalse(saved.contains("sandbox-demo-key"), "the entered key reached the history: \(saved)")
+        XCTAssertFalse(saved.contains("other-secret-42"), "the configured key reached the history: \(saved)")
+        XCTAssertEqual(saved, "page = livechat.listTickets{}\nkept = 1\nkept\n")
+    }
+
     func testCtrlCAtTheKeyPromptInterruptsTheLine() throws {
         let sandbox = try SlowSandbox.start(latencyMilliseconds: 0)
         defer { sandbox.stop() }

@@ -99,6 +99,36 @@ final class ScriptRunnerTests: XCTestCase {
         XCTAssertTrue(run.stderr.hasPrefix("livechat-lua: '-e' needs argument"), run.stderr)
     }
 
+    func testAnErrorInASpawnedCoroutineThatNothingWaitsForFailsTheScript() throws {
+        let run = try BuiltBinary.run(["-e", "livechat.spawn(function() error('lost task') end); print('main done')"])
+        XCTAssertEqual(run.status, 1, "CI must notice: \(run.stderr)")
+        XCTAssertEqual(run.stdout, "main done\n")
+        XCTAssertTrue(run.stderr.contains("error in a spawned coroutine: (command line):1: lost task"), run.stderr)
+        let waited = try BuiltBinary.run(["-e", "local h = livechat.spawn(function() error('seen') end); print(pcall(h.wait, h))"])
+        XCTAssertEqual(waited.status, 0, "an error somebody waited for is theirs to handle: \(waited.stderr)")
+    }
+
+    func testJSONOutputRefusesNaNBeforePrintingAnything() throws {
+        let run = try BuiltBinary.run(["--json", "-e", "x = 1", "-"], stdin: "return {a = 1}, 0/0")
+        XCTAssertEqual(run.status, 1)
+        XCTAssertEqual(run.stdout, "", "nothing half-written")
+        XCTAssertTrue(run.stderr.contains("--json: result 2 cannot be written as JSON: cannot encode -nan (JSON has no NaN or infinity)"), run.stderr)
+        XCTAssertFalse(run.stderr.contains("EncodingError") || run.stderr.contains("LuaHost"), run.stderr)
+    }
+
+    func testOutOfRangeNumbersOnTheCommandLineAreUsageErrors() throws {
+        for value in ["1e12", "inf", "nan", "-1", "0"] {
+            let run = try BuiltBinary.run(["--timeout", value, "-e", "print(1)"])
+            XCTAssertEqual(run.status, 2, value)
+            XCTAssertTrue(run.stderr.contains("'--timeout' expects seconds, more than 0 and at most 3600, got '\(value)'"), run.stderr)
+        }
+        let bulk = try BuiltBinary.run(["bulk", "/nonexistent.csv", "--timeout", "1e12"])
+        XCTAssertEqual(bulk.status, 2)
+        XCTAssertTrue(bulk.stderr.contains("--timeout expects seconds, more than 0 and at most 3600, got 1000000000000.0"), bulk.stderr)
+        let memory = try BuiltBinary.run(["--max-memory", "99999999999999999999G", "-e", "print(1)"])
+        XCTAssertEqual(memory.status, 2)
+    }
+
     func testOsExitStatusIsKept() throws {
         XCTAssertEqual(try BuiltBinary.run(["-e", "os.exit(7)"]).status, 7)
         XCTAssertEqual(try BuiltBinary.run(["-e", "os.exit(false)"]).status, 1)

@@ -97,8 +97,26 @@ final class ConnectionPoolTests: ClientTestCase {
         let client = makeClient(url: "https://127.0.0.1:\(server.port)")
         let error = await expectError { try await client.ticket(id: "ABCDE") }
         XCTAssertEqual(error?.kind, .network)
-        XCTAssertTrue(error?.message.contains("TLS") == true, "\(String(describing: error))")
+        XCTAssertEqual(error?.message, "the server at 127.0.0.1:\(server.port) does not speak TLS: use http:// for it, or the port where it speaks https")
         XCTAssertEqual(error?.attempts, 1, "a certificate or protocol failure is not retried")
         XCTAssertEqual(server.requests.count, 0)
+    }
+
+    func testHTTPSToAPortWhereNothingListensFailsInWordsWithoutCrashing() async throws {
+        // The TLS handler is set up before the connection is refused: its wait must still end.
+        let client = makeClient(url: "https://127.0.0.1:1")
+        let error = await expectError { try await client.ticket(id: "ABCDE") }
+        XCTAssertEqual(error?.kind, .network)
+        XCTAssertEqual(error?.message, "could not connect to 127.0.0.1:1: connection refused")
+    }
+
+    func testAHostWithNoAddressIsSaidInWords() async throws {
+        // `.invalid` never resolves (RFC 6761): the lookup fails here, with no traffic anywhere.
+        let client = makeClient(url: "https://no-such-host.invalid")
+        let error = await expectError { try await client.ticket(id: "ABCDE") }
+        XCTAssertEqual(error?.kind, .network)
+        XCTAssertTrue(error?.message.hasPrefix("could not connect to no-such-host.invalid: no address found for the name") == true,
+                      "\(String(describing: error))")
+        XCTAssertFalse(error?.message.contains("SocketAddressError") == true)
     }
 }

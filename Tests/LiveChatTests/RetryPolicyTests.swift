@@ -56,6 +56,12 @@ final class RetryPolicyTests: XCTestCase {
 
     func testRetryAfterParsesSecondsAndHTTPDates() {
         XCTAssertEqual(RetryPolicy.parseRetryAfter("1"), .seconds(1))
+        // From the network: any number, however large, is read without trapping.
+        XCTAssertEqual(RetryPolicy.parseRetryAfter("1e300"), .seconds(86_400))
+        XCTAssertEqual(RetryPolicy.parseRetryAfter("99999999999999999999"), .seconds(86_400))
+        XCTAssertEqual(RetryPolicy.parseRetryAfter("Fri, 31 Dec 9999 23:59:59 GMT"), .seconds(86_400))
+        XCTAssertNil(RetryPolicy.parseRetryAfter("NaN"))
+        XCTAssertNil(RetryPolicy.parseRetryAfter("-5"))
         XCTAssertEqual(RetryPolicy.parseRetryAfter(" 120 "), .seconds(120))
         let now = Date(timeIntervalSince1970: 1_445_412_480)  // Wed, 21 Oct 2015 07:28:00 GMT
         XCTAssertEqual(RetryPolicy.parseRetryAfter("Wed, 21 Oct 2015 07:28:30 GMT", now: now), .seconds(30))

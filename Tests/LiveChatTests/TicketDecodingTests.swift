@@ -79,6 +79,10 @@ final class TicketDecodingTests: XCTestCase {
         let fractional = try decode(Ticket.self, try ticketJSON(["modified": 1384554260.75]))
         XCTAssertEqual(fractional.modified.timeIntervalSince1970, 1384554260.75, accuracy: 0.001)
         XCTAssertThrowsError(try decode(Ticket.self, try ticketJSON(["modified": "last tuesday"])))
+        // A server's time beyond year 9999 is refused, not carried to a conversion that traps.
+        for hostile: Any in [1e300, -1e300, "1e300", 9_223_372_036_854_775_807] {
+            XCTAssertThrowsError(try decode(Ticket.self, try ticketJSON(["modified": hostile])), "\(hostile)")
+        }
     }
 
     func testTimesEncodeAsWholeUnixSeconds() throws {

@@ -154,7 +154,11 @@ final class SchedulerTests: XCTestCase {
         XCTAssertEqual(try runScheduled("return select(2, pcall(function() tasks.spawn(42) end))"),
                        ["test:1: bad argument #1 to 'spawn' (function expected, got number)"])
         XCTAssertEqual(try runScheduled("return select(2, pcall(function() tasks.sleep(-1) end))"),
-                       ["test:1: bad argument #1 to 'sleep' (non-negative number expected, got number)"])
+                       ["test:1: bad argument #1 to 'sleep' (seconds from 0 to 1000000 expected, got -1)"])
+        XCTAssertEqual(try runScheduled("return select(2, pcall(function() tasks.sleep(2^62) end))"),
+                       ["test:1: bad argument #1 to 'sleep' (seconds from 0 to 1000000 expected, got 4.6116860184274e+18)"])
+        XCTAssertEqual(try runScheduled("return select(2, pcall(function() tasks.sleep('soon') end))"),
+                       ["test:1: bad argument #1 to 'sleep' (number expected, got string)"])
     }
 
     func testSchedulerCanRunAgainAfterAFailure() throws {
