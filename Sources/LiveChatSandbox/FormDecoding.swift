@@ -15,11 +15,19 @@ struct FormFields: Sendable, Equatable {
 
     private(set) var pairs: [Pair]
 
+    /// The most fields a form or query string may carry.
+    static let maximumFields = 1_000
+
     /// Decodes `text`, UTF-8 after percent-decoding unless `latin1` says the bytes are ISO-8859-1.
     /// Throws `FormDecodingError` on a broken escape, bytes that are not text, or a broken bracket key.
     init(decoding text: Substring, latin1: Bool = false) throws {
         var pairs: [Pair] = []
         for piece in text.split(separator: "&", omittingEmptySubsequences: true) {
+            // Every lookup scans the pairs: a body of 200,000 of them kept a request busy for
+            // seconds. No ticket, query or tag list needs more than this.
+            guard pairs.count < Self.maximumFields else {
+                throw FormDecodingError(message: "too many fields (more than \(Self.maximumFields))")
+            }
             let key: Substring
             let value: Substring
             if let equals = piece.firstIndex(of: "=") {

@@ -45,6 +45,13 @@ struct SandboxResponder: HTTPResponder {
     }
 
     private func dispatch(_ request: Request, context: Context) async throws -> Response {
+        // An answer to CONNECT goes out without a body or its length (a tunnel would follow),
+        // so a client could not tell where it ends and waits: this is no proxy, and the
+        // connection is closed instead.
+        if request.method == .connect {
+            try? await context.channel.close()
+            throw DroppedConnection()
+        }
         var segments = request.uri.path.split(separator: "/", omittingEmptySubsequences: true)
         if segments.count == 1, segments[0] == "health" {
             return request.method == .get || request.method == .head ? Self.health : methodNotAllowed(request, allow: "GET")

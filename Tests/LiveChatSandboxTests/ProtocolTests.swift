@@ -158,6 +158,32 @@ final class ProtocolTests: XCTestCase {
         XCTAssertEqual(response.status, 200, response.text)
     }
 
+    func testCONNECTIsRefusedByClosingTheConnectionSoTheClientDoesNotHang() async throws {
+        let port = sandbox.port
+        let (answer, seconds) = try await LiveSandbox.offThread { () -> (Data, Double) in
+            let fd = try RawHTTP.connect(port: port)
+            defer { close(fd) }
+            var limit = timeval(tv_sec: 5, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+            let started = Date()
+            try RawHTTP.write(fd, Data("CONNECT /tickets HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8))
+            return (RawHTTP.read(fd), Date().timeIntervalSince(started))
+        }
+        XCTAssertEqual(answer.count, 0, String(decoding: answer, as: UTF8.self))
+        XCTAssertLessThan(seconds, 4, "the server closed the connection")
+        let health = try await sandbox.send("GET", "/health")
+        XCTAssertEqual(health.status, 200)
+    }
+
+    func testAFormOfTooManyFieldsIsRefusedAt400() async throws {
+        let body = String(repeating: "a&", count: 1_001) + "message=Hi&requester[mail]=m@example.com"
+        let response = try await sandbox.send("POST", "/tickets", body: body, contentType: "application/x-www-form-urlencoded")
+        XCTAssertEqual(response.status, 400)
+        XCTAssertEqual(response.object["error"] as? String, "too many fields (more than 1000)")
+        let query = try await sandbox.send("GET", "/tickets?" + String(repeating: "x&", count: 1_001))
+        XCTAssertEqual(query.status, 400)
+    }
+
     func testGarbageRequestDoesNotStopTheServer() async throws {
         let port = sandbox.port
         _ = try await LiveSandbox.offThread { () -> Data in
