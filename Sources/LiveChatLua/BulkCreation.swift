@@ -5,15 +5,26 @@ import LiveChat
 struct BulkRow: Sendable {
     /// 1-based position in the caller's array.
     let number: Int
-    /// The row's identity across runs (a field's value, or the row number).
-    let key: String
+    /// The row's identity across runs: the key column's value, or (without one) the row's
+    /// content fingerprint and its place among identical rows (`fnv1a64:…#2`), so that rows
+    /// inserted, removed or moved around it change nothing for it.
+    var key: String
     /// The request, or why the row cannot be sent (an argument error's message).
     let request: Result<CreateTicketRequest, LiveChatError>
 }
 
 /// What happened to one row.
 struct BulkOutcome: Sendable {
-    enum Status: String, Sendable { case created, skipped, failed }
+    /// `skipped`: created by an earlier run. `changed`: its key was created by an earlier run
+    /// from other content; not sent, and a failure of the run.
+    enum Status: String, Sendable {
+        case created, skipped, changed, failed
+        /// Never sent: the run was stopped first. A rerun sends it.
+        case notAttempted = "not attempted"
+
+        /// The status as the results file says it.
+        var text: String { self == .skipped ? "created before" : rawValue }
+    }
 
     let row: Int
     let key: String
@@ -59,8 +70,8 @@ final class BulkCreation: @unchecked Sendable {
         var resultsPath: String? = nil
         /// Progress on stderr (when it is a terminal) and the final summary line.
         var progress = true
-        /// The service the run sends to, recorded in the journal's `run` event.
-        var service: String? = nil
+        /// The run's identity (service, key scheme, mapping), recorded in the journal's `run` event.
+        var identity: Journal.RunIdentity? = nil
         /// Told of each failed row as it fails, before the summary line.
         var onFailure: (@Sendable (BulkOutcome) -> Void)? = nil
         /// Whether outcomes go to `outcomes` one by one; if not, it only says when the run is over.
@@ -83,6 +94,9 @@ final class BulkCreation: @unchecked Sendable {
     private let progress: BulkProgress
     private var task: Task<Void, Never>?
     private let collected = Collected<BulkOutcome>()
+    /// Every row of the run (its number and key), as they arrive: the results file accounts
+    /// for each, the summary for the journal's rows that are no longer among them.
+    private var seen: [(number: Int, key: String)] = []
     /// Ticket ids that are some row's outcome (recorded by earlier runs, or settled in this one).
     private let claims = Claims()
 
@@ -99,7 +113,7 @@ final class BulkCreation: @unchecked Sendable {
         self.options = options
         self.window = window
         self.progress = BulkProgress(total: rows.count, enabled: options.progress, dryRun: options.dryRun)
-        for case .created(let id) in (journal?.loaded ?? [:]).values { _ = claims.claim(id) }
+        for case .created(let id, _) in (journal?.loaded ?? [:]).values { _ = claims.claim(id) }
     }
 
     /// The signal an attempt gives the adaptive window: for the client's `onAttempt`.
@@ -142,6 +156,7 @@ final class BulkCreation: @unchecked Sendable {
             feed = nil
         }
         rowCount = rows.count
+        seen = rows.map { ($0.number, $0.key) }
         progress.setTotal(rowCount)
         let toCreate = sort(rows)
         guard !options.dryRun, let client else {
@@ -151,12 +166,15 @@ final class BulkCreation: @unchecked Sendable {
         // The run's event needs no sync of its own: the journal is written in order, so the sync
         // of the first attempt, which every create waits for, makes it durable too. Should it
         // fail, so does every later record, and each row says why.
-        journal?.append([.init(event: "run", key: "", time: Timestamp.string(Date()), service: options.service)]) { _ in }
-        // Rows a previous run left in doubt are settled first, one at a time, before anything is
-        // created: two identical rows in doubt must not both claim the same found ticket.
+        journal?.append([.init(event: "run", key: "", time: Timestamp.string(Date()), service: options.identity?.service,
+                               keyScheme: options.identity?.keyScheme, mapping: options.identity?.mapping)]) { _ in }
+        // Rows a previous run left in doubt are settled first, before anything is created (a
+        // ticket created meanwhile could be taken by a search for another row). Their searches
+        // run at once, up to the concurrency; a ticket found is claimed atomically, so no two
+        // rows take the same one.
         var queue: [(BulkRow, CreateTicketRequest)] = []
+        var doubtful: [(BulkRow, CreateTicketRequest, Date)] = []
         for (row, request, state) in toCreate {
-            if Task.isCancelled { break }
             guard case .inDoubt(let since, let fingerprint)? = state else {
                 queue.append((row, request))
                 continue
@@ -164,27 +182,38 @@ final class BulkCreation: @unchecked Sendable {
             if let fingerprint, fingerprint != Self.fingerprint(request) {
                 deliver(BulkOutcome(row: row.number, key: row.key, status: .failed, error: LiveChatError(
                     kind: .validation,
-                    message: "row \(row.number) (key '\(row.key)') changed since an attempt whose outcome is unknown; check for its ticket by hand, then remove its lines from the journal")))
+                    message: "row \(row.number) (key \(row.key)) changed since an attempt whose outcome is unknown; check for its ticket by hand, then remove its lines from the journal")))
                 continue
             }
-            var settled = false
-            for round in 1...options.maxRounds where !settled && !Task.isCancelled {
-                if round > 1 { try? await Task.sleep(for: backoff(afterRound: round - 1)) }
-                switch await reconcile(row, request, since: since) {
-                case .found(let outcome):
-                    deliver(outcome)
-                    settled = true
-                case .absent:
-                    queue.append((row, request))
-                    settled = true
-                case .unknown(let outcome):
-                    if round == options.maxRounds {
-                        deliver(outcome)
-                        settled = true
+            doubtful.append((row, request, since))
+        }
+        let absent = Collected<(BulkRow, CreateTicketRequest)>()
+        await withTaskGroup(of: Void.self) { group in
+            var next = 0
+            func startNext() {
+                guard next < doubtful.count else { return }
+                let (row, request, since) = doubtful[next]
+                next += 1
+                group.addTask {
+                    for round in 1...self.options.maxRounds where !Task.isCancelled {
+                        if round > 1 { try? await Task.sleep(for: self.backoff(afterRound: round - 1)) }
+                        switch await self.reconcile(row, request, since: since) {
+                        case .found(let outcome):
+                            self.deliver(outcome)
+                            return
+                        case .absent:
+                            absent.add((row, request))
+                            return
+                        case .unknown(let outcome):
+                            if round == self.options.maxRounds { self.deliver(outcome) }
+                        }
                     }
                 }
             }
+            for _ in 0..<max(1, options.concurrency) { startNext() }
+            while await group.next() != nil { startNext() }
         }
+        queue = (absent.all + queue).sorted { $0.0.number < $1.0.number }
         let complete = feed == nil
         let announcer = journal.map {
             AttemptAnnouncer(journal: $0, rows: queue, batchSize: Self.announcementBatch(options.concurrency), complete: complete)
@@ -198,6 +227,7 @@ final class BulkCreation: @unchecked Sendable {
             // The rest of the rows, sent as they arrive. None is in doubt (see above).
             while let chunk = await feed.next() {
                 rowCount += chunk.count
+                seen += chunk.map { ($0.number, $0.key) }
                 progress.setTotal(rowCount)
                 // Rows that arrive after a cancellation are not attempted, nor checked.
                 if Task.isCancelled { continue }
@@ -215,8 +245,9 @@ final class BulkCreation: @unchecked Sendable {
         // created row recorded): one at a time, each searched for before it is sent again.
         for (row, request, since) in inDoubt.all.sorted(by: { $0.row.number < $1.row.number }) {
             if Task.isCancelled {
-                deliver(BulkOutcome(row: row.number, key: row.key, status: .failed, error: LiveChatError(
-                    kind: .cancelled, message: "the run was cancelled; the outcome is unknown: rerun with the same journal to reconcile")))
+                // Interrupted, not failed: the rerun looks it up, then sends it if need be.
+                deliver(BulkOutcome(row: row.number, key: row.key, status: .notAttempted, error: LiveChatError(
+                    kind: .cancelled, message: "interrupted while its outcome was unknown: the same command looks it up")))
                 continue
             }
             if case .settled(let outcome) = await create(row, request, inDoubtSince: since, deferringDoubt: false) {
@@ -238,8 +269,14 @@ final class BulkCreation: @unchecked Sendable {
             case .success(let request):
                 if options.dryRun { continue }
                 let state = journal?.loaded[row.key]
-                if case .created(let id)? = state {
-                    deliver(BulkOutcome(row: row.number, key: row.key, status: .skipped, ticketID: id))
+                if case .created(let id, let fingerprint)? = state {
+                    if let fingerprint, fingerprint != Self.fingerprint(request) {
+                        deliver(BulkOutcome(row: row.number, key: row.key, status: .changed, ticketID: id, error: LiveChatError(
+                            kind: .validation,
+                            message: "row \(row.number) (key \(row.key)) changed since it was created as ticket \(id); not sent")))
+                    } else {
+                        deliver(BulkOutcome(row: row.number, key: row.key, status: .skipped, ticketID: id))
+                    }
                 } else {
                     toCreate.append((row, request, state))
                 }
@@ -249,7 +286,25 @@ final class BulkCreation: @unchecked Sendable {
     }
 
     private func finishRun() {
-        let all = collected.all
+        var all = collected.all
+        let settled = Set(all.map(\.row))
+        for (number, key) in seen where !settled.contains(number) {
+            all.append(BulkOutcome(row: number, key: key, status: .notAttempted))
+        }
+        if let journal, !options.dryRun {
+            let keys = Set(seen.map(\.key))
+            let gone = journal.loaded.filter { !keys.contains($0.key) }
+            if !gone.isEmpty, options.progress {
+                let tickets = gone.values.compactMap { state -> String? in
+                    if case .created(let id, _) = state { return id } else { return nil }
+                }.sorted()
+                var line = "livechat-lua: \(gone.count) row\(gone.count == 1 ? "" : "s") of the journal \(gone.count == 1 ? "is" : "are") no longer in the file"
+                if !tickets.isEmpty {
+                    line += " (created as ticket\(tickets.count == 1 ? "" : "s") \(tickets.prefix(10).joined(separator: ", "))\(tickets.count > 10 ? ", …" : ""))"
+                }
+                FileHandle.standardError.write(Data((line + "\n").utf8))
+            }
+        }
         if let path = options.resultsPath {
             do {
                 try BulkResults.write(all, rowCount: rowCount, to: path)
@@ -268,7 +323,7 @@ final class BulkCreation: @unchecked Sendable {
         if !options.keepTickets { kept.ticket = nil }
         collected.add(kept)
         progress.count(kept.status)
-        if kept.status == .failed { options.onFailure?(kept) }
+        if kept.status == .failed || kept.status == .changed { options.onFailure?(kept) }
         if options.queuesOutcomes { outcomes.push(kept) }
     }
 
@@ -361,7 +416,13 @@ final class BulkCreation: @unchecked Sendable {
             }
         }
         if let since = inDoubtSince, deferringDoubt, lastError.kind != .cancelled { return .inDoubt(since: since) }
-        if inDoubtSince != nil || lastError.kind == .cancelled {
+        if lastError.kind == .cancelled {
+            // Interrupted (Ctrl-C), not failed: the same command resumes it.
+            var error = lastError
+            error.message = "interrupted" + (inDoubtSince != nil ? " while its outcome was unknown: the same command looks it up" : "")
+            return .settled(BulkOutcome(row: row.number, key: row.key, status: .notAttempted, error: error))
+        }
+        if inDoubtSince != nil {
             var error = lastError
             error.message += "; the outcome is unknown: rerun with the same journal to reconcile"
             return .settled(BulkOutcome(row: row.number, key: row.key, status: .failed, error: error))
@@ -449,8 +510,10 @@ final class BulkCreation: @unchecked Sendable {
         case unknown(BulkOutcome)
     }
 
-    /// Searches for the ticket an attempt in doubt may have made: same requester, same message,
-    /// active since the attempt's day, not already the outcome of another row. Every page is read.
+    /// Searches for the ticket an attempt in doubt may have made: same requester and content,
+    /// created at or after the attempt (less `clockSlack`), not already the outcome of another row.
+    /// Every page is read; of the candidates, the one created closest after the attempt is
+    /// claimed first, so that a ticket that existed before the attempt is never taken for it.
     private func reconcile(_ row: BulkRow, _ request: CreateTicketRequest, since: Date) async -> Reconciliation {
         guard let client else { return .absent }
         var query = TicketQuery()
@@ -459,15 +522,15 @@ final class BulkCreation: @unchecked Sendable {
         query.dateFrom = Timestamp.day(since.addingTimeInterval(-Self.clockSlack))
         query.order = "asc"
         var page = 1
+        var candidates: [(ticket: Ticket, created: Date)] = []
         do {
             while true {
                 query.page = page
                 let result = try await client.listTickets(query)
-                for ticket in result.tickets where Self.matches(ticket, request, since: since) {
-                    guard claims.claim(ticket.id) else { continue }  // another row's outcome
-                    return .found(await settle(row, ticketID: ticket.id, ticket: ticket, reconciled: true))
+                for ticket in result.tickets {
+                    if let created = Self.creation(of: ticket, matching: request, since: since) { candidates.append((ticket, created)) }
                 }
-                if page >= result.pages || result.tickets.isEmpty { return .absent }
+                if page >= result.pages || result.tickets.isEmpty { break }
                 page += 1
             }
         } catch {
@@ -475,10 +538,17 @@ final class BulkCreation: @unchecked Sendable {
             failure.message = "could not check whether an earlier attempt created the ticket: \(failure.message); rerun with the same journal to reconcile"
             return .unknown(BulkOutcome(row: row.number, key: row.key, status: .failed, error: failure))
         }
+        for (ticket, _) in candidates.sorted(by: { ($0.created, $0.ticket.id) < ($1.created, $1.ticket.id) }) {
+            guard claims.claim(ticket.id) else { continue }  // another row's outcome
+            return .found(await settle(row, ticketID: ticket.id, ticket: ticket, reconciled: true))
+        }
+        return .absent
     }
 
-    /// Seconds of clock difference allowed between this machine and the service.
-    static let clockSlack: TimeInterval = 300
+    /// Seconds of clock difference allowed between this machine and the service: a ticket
+    /// created more than this before an attempt is never taken for it. Ticket times are whole
+    /// seconds, so one second of it is the rounding.
+    static let clockSlack: TimeInterval = 2
 
     /// The `query` filter: a prefix of the message (a substring of it), kept short for the URL.
     static func searchText(for request: CreateTicketRequest) -> String {
@@ -487,18 +557,20 @@ final class BulkCreation: @unchecked Sendable {
         return String(firstLine.prefix(80))
     }
 
-    /// Whether a listed ticket is the one this request would have made.
-    static func matches(_ ticket: Ticket, _ request: CreateTicketRequest, since: Date) -> Bool {
-        guard ticket.requester.mail.lowercased() == request.requesterEmail.lowercased() else { return false }
-        if let subject = request.subject, ticket.subject != subject { return false }
+    /// When a listed ticket was created, if it is the one this request would have made at or
+    /// after `since` (less `clockSlack`): same requester, subject and message.
+    static func creation(of ticket: Ticket, matching request: CreateTicketRequest, since: Date) -> Date? {
+        guard ticket.requester.mail.lowercased() == request.requesterEmail.lowercased() else { return nil }
+        if let subject = request.subject, ticket.subject != subject { return nil }
         let wanted = request.message.trimmingCharacters(in: .whitespacesAndNewlines)
         for event in ticket.events {
             if case .message(let message) = event {
-                guard message.message.trimmingCharacters(in: .whitespacesAndNewlines) == wanted else { return false }
-                return message.date.timeIntervalSince(since) >= -clockSlack
+                guard message.message.trimmingCharacters(in: .whitespacesAndNewlines) == wanted,
+                      message.date.timeIntervalSince(since) >= -clockSlack else { return nil }
+                return message.date
             }
         }
-        return false
+        return nil
     }
 
     /// A short, stable hash of the request (FNV-1a over its JSON, keys sorted, slashes escaped:

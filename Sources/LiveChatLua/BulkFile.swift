@@ -50,8 +50,10 @@ public struct BulkFile {
     /// in flight are ended (their rows in doubt, for a rerun to reconcile), and the run ends
     /// with its results file and summary.
     public func run(module: LiveChatModule, interrupted: () -> Bool = { false }) throws -> Ending {
-        let (rows, rest) = try firstRows()
+        let (rows, rest, mapping) = try firstRows()
         var options = CreateTicketsFunctions.ParsedOptions()
+        options.key = key
+        options.mapping = mapping
         options.bulk.concurrency = concurrency
         options.bulk.maxRounds = maxAttempts
         options.bulk.dryRun = dryRun
@@ -75,8 +77,9 @@ public struct BulkFile {
         var stopped = false
         repeat {
             if !stopped, interrupted() {
+                // Nothing more is sent; the rest of the file is still read (not checked against
+                // the service), so that the results file lists every row.
                 stopped = true
-                rest?.stop()
                 run.cancel()
             }
         } while finished.wait(timeout: .now() + .milliseconds(50)) == .timedOut
@@ -91,8 +94,9 @@ public struct BulkFile {
     static let streamingParts = 16
 
     /// The file's rows, checked; or, for a large file sent (not a dry run), its first part's,
-    /// and the rest to be read while they are sent.
-    func firstRows() throws -> ([BulkRow], FileRest?) {
+    /// and the rest to be read while they are sent. Also which column fills which field
+    /// (`field=column`), as the journal records the run.
+    func firstRows() throws -> ([BulkRow], FileRest?, String) {
         let contents: (Data, String?)
         do {
             contents = try CSVModule.contents(at: path)
@@ -101,7 +105,8 @@ public struct BulkFile {
         }
         guard !dryRun, let text = contents.1,
               let parts = CSVModule.parts(of: text, delimiter: delimiter, count: Self.streamingParts) else {
-            return (try checkedRows(contents), nil)
+            let (rows, plan) = try checkedRows(contents)
+            return (rows, nil, plan.mapping)
         }
         var (records, problem) = CSVModule.records(ofPart: parts[0], before: 0, csvOptions, path: path)
         if let problem { throw InputError(description: "\(problem)") }
@@ -109,19 +114,20 @@ public struct BulkFile {
         let plan = try ColumnPlan(header: records.removeFirst(), mappings: mappings, key: key, file: path)
         let checker = RowChecker()
         let rows = check(records, plan, checker)
-        return (rows, FileRest(bulk: self, parts: Array(parts.dropFirst()), before: records.count + 1, plan: plan, checker: checker))
+        return (rows, FileRest(bulk: self, parts: Array(parts.dropFirst()), before: records.count + 1, plan: plan, checker: checker),
+                plan.mapping)
     }
 
     /// Every row of the file, checked.
     func checkedRows() throws -> [BulkRow] {
         do {
-            return try checkedRows(CSVModule.contents(at: path))
+            return try checkedRows(CSVModule.contents(at: path)).0
         } catch let error as CSVModule.Problem {
             throw InputError(description: "\(error)")
         }
     }
 
-    private func checkedRows(_ contents: (Data, String?)) throws -> [BulkRow] {
+    private func checkedRows(_ contents: (Data, String?)) throws -> ([BulkRow], ColumnPlan) {
         var records: [[String]]
         do {
             records = try CSVModule.rows(of: contents, csvOptions, path: path).0
@@ -130,7 +136,7 @@ public struct BulkFile {
         }
         guard !records.isEmpty else { throw InputError(description: "\(path): no header row") }
         let plan = try ColumnPlan(header: records.removeFirst(), mappings: mappings, key: key, file: path)
-        return check(records, plan, RowChecker())
+        return (check(records, plan, RowChecker()), plan)
     }
 
     fileprivate var csvOptions: CSVModule.Options {
@@ -170,7 +176,6 @@ final class FileRest: @unchecked Sendable {
     private let lock = NSLock()
     /// The parts not read yet, each let go once read.
     private var parts: [String]
-    private var stopped = false
     private let before: Int
     private let plan: ColumnPlan
     private let checker: RowChecker
@@ -190,11 +195,10 @@ final class FileRest: @unchecked Sendable {
         DispatchQueue.global().async {
             var before = self.before
             for index in 0..<self.parts.count {
-                guard let part = self.lock.withLock({ () -> String? in
-                    guard !self.stopped else { return nil }
+                let part = self.lock.withLock { () -> String in
                     defer { self.parts[index] = "" }
                     return self.parts[index]
-                }) else { break }
+                }
                 let (records, problem) = CSVModule.records(ofPart: part, before: before, self.bulk.csvOptions, path: self.bulk.path)
                 before += records.count
                 if !records.isEmpty { self.feed.append(self.bulk.check(records, self.plan, self.checker)) }
@@ -206,11 +210,6 @@ final class FileRest: @unchecked Sendable {
             self.feed.finish()
         }
     }
-
-    /// Reads no further part (an interrupt): the rows not read are not attempted.
-    func stop() {
-        lock.withLock { stopped = true }
-    }
 }
 
 /// Which column fills which field, and where the key is.
@@ -218,6 +217,8 @@ struct ColumnPlan {
     /// Field names and their columns' positions.
     let fill: [(field: LuaValue, position: Int, isGroup: Bool)]
     let keyAt: Int?
+    /// `field=column` for every field filled, in field order.
+    let mapping: String
 
     /// Columns named like a field (in any case, ignoring '_', '-' and spaces) fill it; `mappings`
     /// (field → column) pick others.
@@ -248,6 +249,7 @@ struct ColumnPlan {
         fill = BulkFile.fields.compactMap { field in
             map[field].map { (LuaValue.string(LuaString(field)), position[$0]!, field == "group") }
         }
+        mapping = BulkFile.fields.compactMap { field in map[field].map { "\(field)=\($0)" } }.joined(separator: ",")
         keyAt = key.flatMap { position[$0] }
     }
 

@@ -43,7 +43,8 @@ final class BulkProgress: @unchecked Sendable {
             switch status {
             case .created: created += 1
             case .skipped: skipped += 1
-            case .failed: failed += 1
+            case .failed, .changed: failed += 1
+            case .notAttempted: break
             }
         }
     }

@@ -1,9 +1,27 @@
 import Foundation
 
-/// The results file of a bulk run: one record per row, in row order, with its status (created,
-/// skipped, failed), its ticket id or its error. JSON lines for `.jsonl`/`.json`, CSV otherwise.
+/// The results file of a bulk run: one record per row of the file, in row order, with its status
+/// (created, created before, changed, failed, not attempted), its ticket id or its error. JSON lines for `.jsonl`/`.json`, CSV otherwise.
 enum BulkResults {
     static let columns = ["row", "key", "status", "ticket_id", "reconciled", "error_kind", "error_status", "error_message"]
+
+    /// Why `path` cannot be written as a results file (its folder missing or not writable, a
+    /// folder in its place, a file that may not be replaced); nil when it can.
+    static func writeProblem(_ path: String) -> String? {
+        let url = URL(fileURLWithPath: path)
+        let folder = url.deletingLastPathComponent().path
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) {
+            if isFolder.boolValue { return "it is a folder" }
+            if access(path, W_OK) != 0 { return String(cString: strerror(errno)).lowercased() }
+        }
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+            return "the folder \(folder) does not exist"
+        }
+        // The file is replaced through a temporary file beside it: the folder must be writable.
+        if access(folder, W_OK | X_OK) != 0 { return "the folder \(folder) is not writable" }
+        return nil
+    }
 
     /// Writes the outcomes, replacing the file atomically (a temporary file renamed over it).
     static func write(_ outcomes: [BulkOutcome], rowCount: Int, to path: String) throws {
@@ -16,7 +34,7 @@ enum BulkResults {
 
     private static func record(_ outcome: BulkOutcome) -> [String] {
         [
-            String(outcome.row), outcome.key, outcome.status.rawValue, outcome.ticketID ?? "",
+            String(outcome.row), outcome.key, outcome.status.text, outcome.ticketID ?? "",
             outcome.reconciled ? "true" : "", outcome.error?.kind.rawValue ?? "",
             outcome.error?.status.map(String.init) ?? "", outcome.error?.message ?? "",
         ]
@@ -70,7 +88,7 @@ enum BulkResults {
         var data = Data()
         for outcome in outcomes {
             let line = Line(
-                row: outcome.row, key: outcome.key, status: outcome.status.rawValue, ticketId: outcome.ticketID,
+                row: outcome.row, key: outcome.key, status: outcome.status.text, ticketId: outcome.ticketID,
                 reconciled: outcome.reconciled ? true : nil,
                 error: outcome.error.map { .init(kind: $0.kind.rawValue, status: $0.status, message: $0.message) })
             data.append(try encoder.encode(line))

@@ -50,6 +50,11 @@ final class CreateTicketsFunctions {
         var bulk = BulkCreation.Options()
         var journal: String?
         var key: String?
+        /// The bulk command's field mapping (`field=column`, sorted), part of the run's identity.
+        var mapping: String?
+
+        /// How rows are identified across runs, as the journal records it.
+        var keyScheme: String { key.map { "column \($0)" } ?? "content" }
     }
 
     private func options(_ value: LuaValue, wantTickets: Bool) throws -> ParsedOptions {
@@ -181,9 +186,14 @@ final class CreateTicketsFunctions {
         let executor = EventLoopTaskExecutor.next()
         var client: LiveChatClient?
         var journal: Journal?
-        var runService: String?
+        var identity: Journal.RunIdentity?
         if !options.bulk.dryRun {
             do {
+                // Checked before anything is sent: a results file that cannot be written would
+                // otherwise be found out after every ticket was made.
+                if let results = options.bulk.resultsPath, let problem = BulkResults.writeProblem(results) {
+                    throw LiveChatError(kind: .configuration, message: "cannot write the results file \(results): \(problem); nothing was sent")
+                }
                 var configuration = try module.requestSettings(.init()).clientConfiguration()
                 // A connection for every worker, so that the concurrency asked for is what is sent.
                 configuration.maxConnections = max(configuration.maxConnections, options.bulk.concurrency)
@@ -194,14 +204,25 @@ final class CreateTicketsFunctions {
                                         onAttempt: BulkCreation.attemptObserver(window, attemptStats))
                 if let path = options.journal {
                     let opened = try Journal(path: path)
-                    // Rows recorded as created exist on that service only: skipping them while
-                    // sending elsewhere would lose them.
-                    let service = "\(try configuration.validatedBaseURL()) as \(configuration.login)"
-                    if let last = opened.lastService, last != service {
-                        throw LiveChatError(kind: .configuration, message: "the journal \(path) records runs against \(last); this run goes to \(service): use another journal")
+                    let this = Journal.RunIdentity(
+                        service: "\(try configuration.validatedBaseURL()) as \(configuration.login)",
+                        keyScheme: options.keyScheme, mapping: options.mapping)
+                    // The journal's records mean something only for the run that wrote them: rows
+                    // created on another service, or keyed another way, would be skipped or sent
+                    // twice. A journal with no row yet belongs to any run.
+                    if !opened.isEmpty {
+                        let differences = opened.lastRun.map { $0.differences(from: this) }
+                            ?? ["it was written by an earlier version of livechat-lua"]
+                        if !differences.isEmpty {
+                            throw LiveChatError(kind: .configuration, message: """
+                                the journal \(path) belongs to another run: \(differences.joined(separator: "; ")). \
+                                Nothing was sent. To resume that run, repeat its options; to start afresh, give another \
+                                journal or move this one away (the rows it created would then be created again)
+                                """)
+                        }
                     }
                     journal = opened
-                    runService = service
+                    identity = this
                 }
             } catch {
                 let failure = (error as? LiveChatError) ?? LiveChatError(kind: .configuration, message: "\(error)")
@@ -210,7 +231,7 @@ final class CreateTicketsFunctions {
             }
         }
         var bulkOptions = options.bulk
-        bulkOptions.service = runService
+        bulkOptions.identity = identity
         let run = BulkCreation(rows: rows, feed: feed, client: client, journal: journal, window: window, executor: executor,
                                options: bulkOptions)
         run.start()
@@ -240,7 +261,8 @@ final class CreateTicketsFunctions {
                     switch outcome.status {
                     case .created: created += 1; continue
                     case .skipped: skipped += 1; continue
-                    case .failed: break
+                    case .notAttempted: continue
+                    case .failed, .changed: break
                     }
                 }
                 var table = LuaTable()
@@ -284,6 +306,8 @@ final class CreateTicketsFunctions {
 /// words a row's failure. The closures take indices within the chunk.
 final class RowChecker {
     private var firstRowOfKey: [String: Int] = [:]
+    /// How many rows of each content fingerprint were seen so far.
+    private var occurrences: [String: Int] = [:]
     /// Rows checked so far.
     private(set) var count = 0
 
@@ -297,13 +321,18 @@ final class RowChecker {
         count += chunk
         var identities: [(key: String, failure: LiveChatError?)] = []
         identities.reserveCapacity(chunk)
+        var byContent: [Int] = []
         for index in 0..<chunk {
             let number = offset + index + 1
             switch identity(index) {
             case .failure(let message):
                 identities.append((String(number), problem(number, message.description)))
-            case .success(let key):
-                let rowKey = key ?? String(number)
+            case .success(nil):
+                // Identified by content, once the request is known (below).
+                identities.append((String(number), nil))
+                byContent.append(index)
+            case .success(let key?):
+                let rowKey = key
                 if let earlier = firstRowOfKey[rowKey] {
                     identities.append((rowKey, problem(number, "key '\(rowKey)' repeats row \(earlier)'s")))
                 } else {
@@ -319,13 +348,28 @@ final class RowChecker {
             return BulkRow(number: number, key: rowKey, request: request(index).mapError { problem(number, $0.description) })
         }
         let slices = chunk >= 2_000 ? max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8)) : 1
-        if slices == 1 { return (0..<chunk).map(check) }
-        let checked = SliceResults<BulkRow>(slices)
-        DispatchQueue.concurrentPerform(iterations: slices) { slice in
-            let range = (slice * chunk / slices)..<((slice + 1) * chunk / slices)
-            checked.set(slice, range.map(check))
+        var rows: [BulkRow]
+        if slices == 1 {
+            rows = (0..<chunk).map(check)
+        } else {
+            let checked = SliceResults<BulkRow>(slices)
+            DispatchQueue.concurrentPerform(iterations: slices) { slice in
+                let range = (slice * chunk / slices)..<((slice + 1) * chunk / slices)
+                checked.set(slice, range.map(check))
+            }
+            rows = checked.joined()
         }
-        return checked.joined()
+        // A row without a key is its content and its place among rows of the same content, in
+        // file order (across chunks): inserting, removing or moving other rows changes nothing
+        // for it, and two identical rows are still two tickets.
+        for index in byContent {
+            guard case .success(let request) = rows[index].request else { continue }
+            let fingerprint = BulkCreation.fingerprint(request)
+            let occurrence = (occurrences[fingerprint] ?? 0) + 1
+            occurrences[fingerprint] = occurrence
+            rows[index].key = "\(fingerprint)#\(occurrence)"
+        }
+        return rows
     }
 }
 

@@ -29,6 +29,11 @@ final class Journal: @unchecked Sendable {
         var error: Failure?
         /// On `run`: the service the run sent to (its base URL and login; never the key).
         var service: String?
+        /// On `run`: how rows are identified across runs: `content` (a row's fields and its
+        /// place among identical rows) or `column NAME`.
+        var keyScheme: String?
+        /// On `run`: which column fills which field (`field=column`, sorted), for the bulk command.
+        var mapping: String?
 
         struct Failure: Codable, Sendable {
             var kind: String
@@ -41,7 +46,8 @@ final class Journal: @unchecked Sendable {
     enum RowState: Equatable, Sendable {
         /// An attempt started and no outcome was recorded: the ticket may or may not exist.
         case inDoubt(since: Date, fingerprint: String?)
-        case created(ticketID: String)
+        /// Created as that ticket, by an attempt with that fingerprint (nil in older journals).
+        case created(ticketID: String, fingerprint: String?)
         /// The last attempt failed in a way that proves no ticket was made; a rerun tries again.
         case failed
     }
@@ -54,8 +60,41 @@ final class Journal: @unchecked Sendable {
     let path: String
     /// The state of every key the journal had when it was opened.
     let loaded: [String: RowState]
-    /// The service of the last run recorded, if any.
-    let lastService: String?
+    /// What the last run recorded says of itself, if any run was recorded.
+    let lastRun: RunIdentity?
+    /// Whether the journal records any row.
+    var isEmpty: Bool { loaded.isEmpty }
+
+    /// What a run is, for a journal: a rerun must be the same run, or the journal's records
+    /// would be read against other rows or another service.
+    struct RunIdentity: Equatable, Sendable {
+        /// The base URL and login.
+        var service: String
+        /// `content` or `column NAME`; nil in journals of earlier versions (rows by number).
+        var keyScheme: String?
+        /// The bulk command's field mapping; nil for a script's run.
+        var mapping: String?
+
+        /// What differs from `other`, in words; empty when nothing does.
+        func differences(from other: RunIdentity) -> [String] {
+            var differences: [String] = []
+            if service != other.service { differences.append("it went to \(service), this run goes to \(other.service)") }
+            if keyScheme != other.keyScheme {
+                differences.append("it identified rows by \(Self.words(keyScheme)), this run by \(Self.words(other.keyScheme))")
+            }
+            if mapping != other.mapping {
+                differences.append("it mapped columns as \(mapping ?? "none given"), this run as \(other.mapping ?? "none given")")
+            }
+            return differences
+        }
+
+        static func words(_ scheme: String?) -> String {
+            guard let scheme else { return "row number (an earlier version)" }
+            if scheme == "content" { return "their content (no --key)" }
+            if scheme.hasPrefix("column ") { return "the column '\(scheme.dropFirst(7))' (--key)" }
+            return scheme
+        }
+    }
     private let descriptor: Int32
     /// Guards the fields below; signalled when an urgent append arrives.
     private let lock = NSCondition()
@@ -88,9 +127,9 @@ final class Journal: @unchecked Sendable {
                 data.removeAll()
                 guard ftruncate(fd, 0) == 0 else { throw Problem(description: "cannot repair the journal \(path)") }
             }
-            let (states, service) = try Self.replay(data, path: path)
+            let (states, lastRun) = try Self.replay(data, path: path)
             self.loaded = states
-            self.lastService = service
+            self.lastRun = lastRun
         } catch {
             close(fd)
             throw error
@@ -115,9 +154,9 @@ final class Journal: @unchecked Sendable {
     }
 
     /// Each key's state after its events, in file order.
-    static func replay(_ data: [UInt8], path: String) throws -> ([String: RowState], String?) {
+    static func replay(_ data: [UInt8], path: String) throws -> ([String: RowState], RunIdentity?) {
         var states: [String: RowState] = [:]
-        var service: String?
+        var lastRun: RunIdentity?
         let decoder = JSONDecoder()
         var lineNumber = 0
         for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
@@ -127,7 +166,7 @@ final class Journal: @unchecked Sendable {
                 throw Problem(description: "\(path):\(lineNumber): not a journal event; the journal is damaged")
             }
             if event.event == "run" {
-                service = event.service ?? service
+                lastRun = RunIdentity(service: event.service ?? lastRun?.service ?? "", keyScheme: event.keyScheme, mapping: event.mapping)
                 continue
             }
             // A created ticket is final, whatever follows.
@@ -139,14 +178,16 @@ final class Journal: @unchecked Sendable {
                 guard let ticket = event.ticket else {
                     throw Problem(description: "\(path):\(lineNumber): a created event without its ticket id")
                 }
-                states[event.key] = .created(ticketID: ticket)
+                var fingerprint: String?
+                if case .inDoubt(_, let attempted)? = states[event.key] { fingerprint = attempted }
+                states[event.key] = .created(ticketID: ticket, fingerprint: fingerprint)
             case "failed":
                 states[event.key] = .failed
             default:
                 throw Problem(description: "\(path):\(lineNumber): unknown event '\(event.event)'")
             }
         }
-        return (states, service)
+        return (states, lastRun)
     }
 
     /// Appends an event and returns once it is on disk (written and fsynced).
@@ -302,6 +343,8 @@ extension Journal.Event {
         out.key("event"); out.string(event)
         if let fingerprint { out.key("fingerprint"); out.string(fingerprint) }
         out.key("key"); out.string(key)
+        if let keyScheme { out.key("keyScheme"); out.string(keyScheme) }
+        if let mapping { out.key("mapping"); out.string(mapping) }
         if let row { out.key("row"); out.integer(row) }
         if let service { out.key("service"); out.string(service) }
         if let ticket { out.key("ticket"); out.string(ticket) }

@@ -17,11 +17,18 @@ struct BulkCommand: ParsableCommand {
             --map field=column picks any other column. A group column holds ids separated by commas, \
             semicolons or spaces.
 
-            The journal (by default FILE.journal; with --sandbox, a temporary file) records every attempt and outcome, synced to disk: \
-            run the same command again after a crash or a failure and rows already created are \
-            skipped, rows whose outcome was unknown are looked up before being sent again. The \
-            results file (by default FILE.results.csv; .jsonl for JSON lines) maps every row to its \
-            ticket id or its error.
+            A row is identified across runs by its --key column, or else by its content and its \
+            place among identical rows: inserting, removing, reordering or editing other rows \
+            changes nothing for it. The journal (by default FILE.journal; with --sandbox, \
+            FILE.sandbox.journal, begun anew each time) records the run (its API URL, login, key \
+            and column mapping; a rerun that differs is refused before anything is sent) and every \
+            attempt and outcome, synced to disk: run the same command again after a crash or a \
+            failure and rows already created are skipped, rows whose outcome was unknown are \
+            looked up (a ticket created before the attempt is never taken for one) before being \
+            sent again. With --key, a row edited after its ticket was created is reported as \
+            changed and not sent. The results file (by default FILE.results.csv, with --sandbox \
+            FILE.sandbox.results.csv; .jsonl for JSON lines), checked before anything is sent, \
+            lists every row: created, created before, changed, failed, or not attempted.
 
             Ctrl-C stops sending, ends the requests in flight and writes the results file; run \
             the same command again to resume.
@@ -36,7 +43,7 @@ struct BulkCommand: ParsableCommand {
     @Option(name: .customLong("map"), help: ArgumentHelp("Fill a ticket field from a column (repeatable).", valueName: "field=column"))
     var mappings: [String] = []
 
-    @Option(help: "The column that identifies a row across runs (default: the row number).")
+    @Option(help: "The column that identifies a row across runs (default: the row's content and its place among identical rows).")
     var key: String?
 
     @Option(help: "The journal file (default: FILE.journal).")
@@ -135,12 +142,13 @@ struct BulkCommand: ParsableCommand {
             bulk.mappings[parts[0]] = parts[1]
         }
         bulk.key = key
-        // The embedded sandbox dies with the process, so a journal of its runs is useless later.
-        let defaultJournal = sandbox
-            ? FileManager.default.temporaryDirectory.appendingPathComponent("livechat-lua-bulk-\(UUID().uuidString).journal").path
-            : sibling(".journal")
-        bulk.journal = journal ?? defaultJournal
-        bulk.results = results ?? sibling(".results.csv")
+        // Under --sandbox, the default files say so in their names, and nothing of a real run is
+        // touched. The embedded sandbox is new at every start, so its default journal begins
+        // anew too: it describes tickets that are gone.
+        let suffix = sandbox ? ".sandbox" : ""
+        if journal == nil && sandbox && !dryRun { unlink(sibling(suffix + ".journal")) }
+        bulk.journal = journal ?? sibling(suffix + ".journal")
+        bulk.results = results ?? sibling(suffix + ".results.csv")
         bulk.concurrency = concurrency
         bulk.maxAttempts = maxAttempts
         bulk.delimiter = delimiter.unicodeScalars.first!

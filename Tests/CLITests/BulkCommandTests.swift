@@ -23,14 +23,16 @@ final class BulkCommandTests: XCTestCase {
         ])
         XCTAssertEqual(run.status, 0, run.stderr)
         XCTAssertTrue(run.stderr.contains("bulk: 300 rows: 300 created, 0 skipped (done before), 0 failed"), run.stderr)
-        // The results file maps every row to its ticket. The embedded sandbox dies with the
-        // process, so its journal is a temporary file, not one beside the CSV.
-        let results = try String(contentsOf: directory.appendingPathComponent("tickets.results.csv"), encoding: .utf8)
+        // The results file maps every row to its ticket. Under --sandbox, the default files say
+        // so in their names: a real run's files beside the CSV are never touched.
+        let results = try String(contentsOf: directory.appendingPathComponent("tickets.sandbox.results.csv"), encoding: .utf8)
         let lines = results.split(separator: "\n")
         XCTAssertEqual(lines.first, "row,key,status,ticket_id,reconciled,error_kind,error_status,error_message")
         XCTAssertEqual(lines.count, 301)
         XCTAssertTrue(lines[1].hasPrefix("1,EXT-0001,created,"), String(lines[1]))
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("tickets.journal").path))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("tickets.results.csv").path))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: directory.appendingPathComponent("tickets.sandbox.journal").path))
     }
 
     func testDryRunNamesEachBadRowAndExitsOne() throws {
@@ -167,10 +169,13 @@ final class BulkCommandTests: XCTestCase {
         XCTAssertEqual(process.terminationStatus, 130, told)
         XCTAssertTrue(told.contains("not attempted"), told)
         XCTAssertTrue(told.contains("livechat-lua bulk: interrupted; run the same command again to resume"), told)
-        // The results file was written: every row attempted has its line.
+        // The results file was written: every row has its line, those never sent "not attempted".
         let lines = try String(contentsOfFile: results, encoding: .utf8).split(separator: "\n")
-        XCTAssertGreaterThan(lines.count, 12, "a header and the rows attempted")
-        XCTAssertLessThan(lines.count, rows + 1, "the rows never attempted have no line")
+        XCTAssertEqual(lines.count, rows + 1, "a header and every row")
+        let notAttempted = lines.filter { $0.contains(",not attempted,") }.count
+        XCTAssertGreaterThan(notAttempted, 0, "rows the interrupt kept from being sent")
+        XCTAssertLessThan(notAttempted, rows - 11)
+        XCTAssertEqual(lines.filter { $0.contains(",failed,") }.count, 0, "interrupted rows are not failures")
 
         let resumed = try BuiltBinary.run(arguments, environment: environment, timeout: 120)
         XCTAssertEqual(resumed.status, 0, resumed.stderr)

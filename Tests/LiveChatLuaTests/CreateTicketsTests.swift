@@ -138,7 +138,9 @@ final class CreateTicketsTests: XCTestCase {
             return t.id
             """, sampleRows(2))
         let now = Timestamp.string(Date())
+        let service = "\(harness.url.absoluteString) as \(SandboxConfiguration.demoLogin)"
         let lines = [
+            #"{"event":"run","key":"","keyScheme":"column id","service":"\#(service)","time":"\#(now)"}"#,
             #"{"event":"attempt","key":"row-1","row":1,"time":"\#(now)"}"#,
             #"{"event":"attempt","key":"row-2","row":2,"time":"\#(now)"}"#,
             #"{"event":"created","key":"row-"#,  // torn by the crash
@@ -161,19 +163,36 @@ final class CreateTicketsTests: XCTestCase {
         }
     }
 
-    func testAJournalOfRunsAgainstAnotherServiceIsRefused() throws {
+    func testAJournalOfAnotherRunIsRefusedBeforeAnythingIsSent() throws {
         let journal = harness.path("other.journal")
-        try #"{"event":"run","key":"","service":"https://api.livechatinc.com as me@example.com","time":"2026-01-01T00:00:00.000Z"}"#
-            .appending("\n").write(toFile: journal, atomically: true, encoding: .utf8)
+        try [
+            #"{"event":"run","key":"","keyScheme":"content","service":"https://api.livechatinc.com as me@example.com","time":"2026-01-01T00:00:00.000Z"}"#,
+            #"{"event":"attempt","key":"x","row":1,"time":"2026-01-01T00:00:00.000Z"}"#,
+            #"{"event":"created","key":"x","row":1,"ticket":"AAAAA","time":"2026-01-01T00:00:01.000Z"}"#,
+        ].joined(separator: "\n").appending("\n").write(toFile: journal, atomically: true, encoding: .utf8)
         let out = try harness.run("""
             local rows, journal = ...
-            local s, err = livechat.createTickets(rows, { journal = journal, progress = false })
+            local s, err = livechat.createTickets(rows, { journal = journal, key = "id", progress = false })
             return s, err.kind, err.message
             """, sampleRows(3), .string(journal))
         XCTAssertEqual(out[0], .nil)
         XCTAssertEqual(out[1], "configuration")
-        XCTAssertTrue(out[2].stringValue?.contains("records runs against https://api.livechatinc.com as me@example.com") == true, "\(out[2])")
+        let message = out[2].stringValue ?? ""
+        XCTAssertTrue(message.contains("belongs to another run: it went to https://api.livechatinc.com as me@example.com, this run goes to \(harness.url.absoluteString)"), message)
+        XCTAssertTrue(message.contains("it identified rows by their content (no --key), this run by the column 'id' (--key)"), message)
+        XCTAssertTrue(message.contains("Nothing was sent"), message)
         XCTAssertEqual(try harness.ticketCount, 0)
+    }
+
+    func testAJournalWithoutRowsBelongsToAnyRun() throws {
+        let journal = harness.path("fresh.journal")
+        try #"{"event":"run","key":"","service":"https://api.livechatinc.com as me@example.com","time":"2026-01-01T00:00:00.000Z"}"#
+            .appending("\n").write(toFile: journal, atomically: true, encoding: .utf8)
+        let out = try harness.run("""
+            local rows, journal = ...
+            return livechat.createTickets(rows, { journal = journal, key = "id", progress = false }).created
+            """, sampleRows(3), .string(journal))
+        XCTAssertEqual(out, [3])
     }
 
     func testJournalAndResultsNeverHoldTheAPIKey() throws {

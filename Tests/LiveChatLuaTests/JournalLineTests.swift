@@ -52,7 +52,7 @@ final class BulkResultsCSVTests: XCTestCase {
         XCTAssertEqual(rows, [
             ["1", "comma, \"quoted\"", "failed", "", "", "validation", "422", "line one\nline two, with \"quotes\"\r\nend"],
             ["2", "plain", "created", "AB12C", "", "", "", ""],
-            ["3", "ünïcödé", "skipped", "ZZ999", "true", "", "", ""],
+            ["3", "ünïcödé", "created before", "ZZ999", "true", "", "", ""],
         ])
     }
 }
