@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "LuaHost", targets: ["LuaHost"]),
         .library(name: "LiveChat", targets: ["LiveChat"]),
         .library(name: "LiveChatSandbox", targets: ["LiveChatSandbox"]),
+        .library(name: "BulkCreation", targets: ["BulkCreation"]),
         .library(name: "LiveChatLua", targets: ["LiveChatLua"]),
     ],
     dependencies: [
@@ -70,10 +71,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The bulk engine's pure parts, no Lua: the row state machine and the reconciliation rule.
+        .target(name: "BulkCreation"),
         .target(
             name: "LiveChatLua",
             dependencies: [
-                "LuaHost", "LiveChat",
+                "LuaHost", "LiveChat", "BulkCreation",
                 // The `csv` Lua module: quoted fields, embedded newlines, a BOM, other delimiters.
                 .product(name: "CSV", package: "CSV.swift"),
             ],
@@ -120,6 +123,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
+        .testTarget(name: "BulkCreationTests", dependencies: ["BulkCreation"]),
         .testTarget(name: "LiveChatLuaTests", dependencies: ["LiveChatLua", "LiveChatSandbox", "LiveChat", "LuaHost"]),
         .testTarget(name: "CLITests", dependencies: ["LiveChatSandbox"]),
     ],

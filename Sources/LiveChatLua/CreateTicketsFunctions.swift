@@ -3,12 +3,12 @@ import LiveChat
 import LuaHost
 
 /// The Swift half of `livechat.createTickets` (the Lua half is in the prelude): `start` checks
-/// the rows and options and starts a `BulkCreation`; `next` parks the calling coroutine until
+/// the rows and options and starts a `BulkRun`; `next` parks the calling coroutine until
 /// outcomes arrive and hands them over in batches; `cancel` stops a run. The prelude keeps these
 /// functions as locals and removes them from the `livechat` table.
 final class CreateTicketsFunctions {
     unowned let module: LiveChatModule
-    private var runs: [Int: BulkCreation] = [:]
+    private var runs: [Int: BulkRun] = [:]
     private var stats: [Int: AttemptStats] = [:]
     private var nextRun = 0
 
@@ -47,7 +47,7 @@ final class CreateTicketsFunctions {
     }
 
     struct ParsedOptions {
-        var bulk = BulkCreation.Options()
+        var bulk = BulkRun.Options()
         var journal: String?
         var key: String?
         /// The bulk command's field mapping (`field=column`, sorted), part of the run's identity.
@@ -180,7 +180,7 @@ final class CreateTicketsFunctions {
     /// credentials, an unusable journal).
     /// With a `feed`, more rows reach the run after it has started.
     static func startRun(_ rows: [BulkRow], _ options: ParsedOptions, feed: RowFeed? = nil,
-                         module: LiveChatModule) -> Result<(BulkCreation, AttemptStats), LiveChatError> {
+                         module: LiveChatModule) -> Result<(BulkRun, AttemptStats), LiveChatError> {
         let window = AdaptiveConcurrency(maximum: options.bulk.concurrency)
         let attemptStats = AttemptStats()
         let executor = EventLoopTaskExecutor.next()
@@ -199,9 +199,9 @@ final class CreateTicketsFunctions {
                 configuration.maxConnections = max(configuration.maxConnections, options.bulk.concurrency)
                 _ = try configuration.validatedBaseURL()
                 // One client for every worker: one connection pool, and one shared 429 pause. Its
-                // connections and the run's tasks share one event loop (see BulkCreation.start).
+                // connections and the run's tasks share one event loop (see BulkRun.start).
                 client = LiveChatClient(configuration: configuration, executor: executor,
-                                        onAttempt: BulkCreation.attemptObserver(window, attemptStats))
+                                        onAttempt: BulkRun.attemptObserver(window, attemptStats))
                 if let path = options.journal {
                     let opened = try Journal(path: path)
                     let this = Journal.RunIdentity(
@@ -232,7 +232,7 @@ final class CreateTicketsFunctions {
         }
         var bulkOptions = options.bulk
         bulkOptions.identity = identity
-        let run = BulkCreation(rows: rows, feed: feed, client: client, journal: journal, window: window, executor: executor,
+        let run = BulkRun(rows: rows, feed: feed, client: client, journal: journal, window: window, executor: executor,
                                options: bulkOptions)
         run.start()
         return .success((run, attemptStats))
@@ -364,7 +364,7 @@ final class RowChecker {
         // for it, and two identical rows are still two tickets.
         for index in byContent {
             guard case .success(let request) = rows[index].request else { continue }
-            let fingerprint = BulkCreation.fingerprint(request)
+            let fingerprint = BulkRun.fingerprint(request)
             let occurrence = (occurrences[fingerprint] ?? 0) + 1
             occurrences[fingerprint] = occurrence
             rows[index].key = "\(fingerprint)#\(occurrence)"

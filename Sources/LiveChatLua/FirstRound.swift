@@ -8,15 +8,15 @@ import NIOCore
 ///
 /// A row is sent once its `attempt` event is on disk (`AttemptAnnouncer`) and a slot of the
 /// adaptive window is free; it holds the slot until its first round ends. A create that simply
-/// succeeds is recorded and reported from the journal (`BulkCreation.settleWhenDurable`).
-/// Anything else goes on in a task of its own, with the slot, through `BulkCreation.create`,
+/// succeeds is recorded and reported from the journal (`BulkRun.settleWhenDurable`).
+/// Anything else goes on in a task of its own, with the slot, through `BulkRun.create`,
 /// which judges the attempt already made by the retry and doubt rules of every attempt: a
 /// failure, an answer to decode, a 429 pause in force, or no idle connection to send on (the
 /// task's call opens one, or waits for one).
 ///
 /// Every member but `send` and the initialiser runs on the event loop.
 final class FirstRound: @unchecked Sendable {
-    private let run: BulkCreation
+    private let run: BulkRun
     private let client: LiveChatClient
     private var rows: [(BulkRow, CreateTicketRequest)]
     /// Whether every row is in `rows`; until then, more may be appended.
@@ -42,7 +42,7 @@ final class FirstRound: @unchecked Sendable {
 
     /// `complete`: whether `rows` are all the rows; if not, `append` brings the rest and
     /// `finishAppending` says there is no more.
-    init(run: BulkCreation, client: LiveChatClient, rows: [(BulkRow, CreateTicketRequest)], complete: Bool = true,
+    init(run: BulkRun, client: LiveChatClient, rows: [(BulkRow, CreateTicketRequest)], complete: Bool = true,
          announcer: AttemptAnnouncer?, window: AdaptiveConcurrency, executor: EventLoopTaskExecutor,
          inDoubt: Collected<(row: BulkRow, request: CreateTicketRequest, since: Date)>) {
         self.run = run

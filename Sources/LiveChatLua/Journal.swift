@@ -1,3 +1,4 @@
+import BulkCreation
 import Foundation
 import LiveChat
 
@@ -157,6 +158,10 @@ final class Journal: @unchecked Sendable {
     static func replay(_ data: [UInt8], path: String) throws -> ([String: RowState], RunIdentity?) {
         var states: [String: RowState] = [:]
         var lastRun: RunIdentity?
+        var records: [String: [BulkCreation.RowState.Record]] = [:]
+        /// The fingerprint of each key's last attempt, and of the attempt that made its ticket.
+        var attempted: [String: String?] = [:]
+        var createdFrom: [String: String?] = [:]
         let decoder = JSONDecoder()
         var lineNumber = 0
         for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
@@ -169,22 +174,31 @@ final class Journal: @unchecked Sendable {
                 lastRun = RunIdentity(service: event.service ?? lastRun?.service ?? "", keyScheme: event.keyScheme, mapping: event.mapping)
                 continue
             }
-            // A created ticket is final, whatever follows.
-            if case .created? = states[event.key] { continue }
             switch event.event {
             case "attempt":
-                states[event.key] = .inDoubt(since: Timestamp.parse(event.time) ?? Date(), fingerprint: event.fingerprint)
+                records[event.key, default: []].append(.attempt(at: Timestamp.parse(event.time) ?? Date()))
+                attempted[event.key] = event.fingerprint
             case "created":
                 guard let ticket = event.ticket else {
                     throw Problem(description: "\(path):\(lineNumber): a created event without its ticket id")
                 }
-                var fingerprint: String?
-                if case .inDoubt(_, let attempted)? = states[event.key] { fingerprint = attempted }
-                states[event.key] = .created(ticketID: ticket, fingerprint: fingerprint)
+                records[event.key, default: []].append(.created(ticket: ticket, found: event.via == "reconciled"))
+                if createdFrom[event.key] == nil { createdFrom[event.key] = attempted[event.key] ?? nil }
             case "failed":
-                states[event.key] = .failed
+                records[event.key, default: []].append(.failed(reason: event.error?.message ?? "failed"))
+            case "notSent":
+                records[event.key, default: []].append(.notSent)
             default:
                 throw Problem(description: "\(path):\(lineNumber): unknown event '\(event.event)'")
+            }
+        }
+        // Each row's records, replayed by the row state machine.
+        for (key, rowRecords) in records {
+            switch BulkCreation.RowState.replay(rowRecords) {
+            case .created(let ticket): states[key] = .created(ticketID: ticket, fingerprint: createdFrom[key] ?? nil)
+            case .inDoubt(let since): states[key] = .inDoubt(since: since, fingerprint: attempted[key] ?? nil)
+            case .failed: states[key] = .failed
+            case .pending, .announced, .sent: break  // not sent: simply sent again
             }
         }
         return (states, lastRun)

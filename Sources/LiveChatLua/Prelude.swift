@@ -56,7 +56,7 @@ enum Prelude {
       return results, n
     end
 
-    -- livechat.createTickets(rows, opts): bulk creation (BulkCreation.swift does the work; this
+    -- livechat.createTickets(rows, opts): bulk creation (BulkRun.swift does the work; this
     -- half checks the callbacks, calls onResult(row, ticket, err) for every outcome and
     -- onFailure(row, err) for every failure, and sums them up). Returns
     -- {created =, skipped =, changed =, failed =, total =, failures = {{index =, key =, row =, error =}, …},

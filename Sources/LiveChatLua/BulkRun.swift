@@ -1,3 +1,4 @@
+import BulkCreation
 import Foundation
 import LiveChat
 
@@ -54,7 +55,7 @@ struct BulkOutcome: Sendable {
 /// anything; rows that fall in doubt during the run, after every other row is done. A search
 /// runs only while no other create is in flight, and a found ticket is claimed once: a ticket an
 /// identical row has just made (its answer not yet recorded) is never taken for another row's.
-final class BulkCreation: @unchecked Sendable {
+final class BulkRun: @unchecked Sendable {
     struct Options: Sendable {
         var concurrency = 8
         /// Rounds of attempts per row at the bulk layer (each round may hold the client's own retries).
@@ -98,7 +99,7 @@ final class BulkCreation: @unchecked Sendable {
     /// for each, the summary for the journal's rows that are no longer among them.
     private var seen: [(number: Int, key: String)] = []
     /// Ticket ids that are some row's outcome (recorded by earlier runs, or settled in this one).
-    private let claims = Claims()
+    private let claims = TicketClaims()
 
     /// `client` must be the run's own, and is shut down when the run ends.
     /// `window` is the one the client's attempt observer feeds (see `attemptObserver`).
@@ -503,7 +504,7 @@ final class BulkCreation: @unchecked Sendable {
 
     // MARK: - Reconciliation
 
-    enum Reconciliation {
+    enum Lookup {
         case found(BulkOutcome)
         case absent
         /// The search itself failed: the row stays in doubt.
@@ -514,7 +515,7 @@ final class BulkCreation: @unchecked Sendable {
     /// created at or after the attempt (less `clockSlack`), not already the outcome of another row.
     /// Every page is read; of the candidates, the one created closest after the attempt is
     /// claimed first, so that a ticket that existed before the attempt is never taken for it.
-    private func reconcile(_ row: BulkRow, _ request: CreateTicketRequest, since: Date) async -> Reconciliation {
+    private func reconcile(_ row: BulkRow, _ request: CreateTicketRequest, since: Date) async -> Lookup {
         guard let client else { return .absent }
         var query = TicketQuery()
         query.requesterMail = request.requesterEmail
@@ -538,17 +539,15 @@ final class BulkCreation: @unchecked Sendable {
             failure.message = "could not check whether an earlier attempt created the ticket: \(failure.message); rerun with the same journal to reconcile"
             return .unknown(BulkOutcome(row: row.number, key: row.key, status: .failed, error: failure))
         }
-        for (ticket, _) in candidates.sorted(by: { ($0.created, $0.ticket.id) < ($1.created, $1.ticket.id) }) {
-            guard claims.claim(ticket.id) else { continue }  // another row's outcome
-            return .found(await settle(row, ticketID: ticket.id, ticket: ticket, reconciled: true))
+        let ranked = BulkCreation.Reconciliation.ranked(candidates.map { .init(ticket: $0.ticket.id, created: $0.created) }, since: since)
+        guard let id = claims.claimFirst(of: ranked), let ticket = candidates.first(where: { $0.ticket.id == id })?.ticket else {
+            return .absent  // none, or every one is another row's outcome
         }
-        return .absent
+        return .found(await settle(row, ticketID: id, ticket: ticket, reconciled: true))
     }
 
-    /// Seconds of clock difference allowed between this machine and the service: a ticket
-    /// created more than this before an attempt is never taken for it. Ticket times are whole
-    /// seconds, so one second of it is the rounding.
-    static let clockSlack: TimeInterval = 2
+    /// Seconds of clock difference allowed between this machine and the service.
+    static let clockSlack = BulkCreation.Reconciliation.clockSlack
 
     /// The `query` filter: a prefix of the message (a substring of it), kept short for the URL.
     static func searchText(for request: CreateTicketRequest) -> String {
@@ -708,7 +707,7 @@ final class AttemptAnnouncer: @unchecked Sendable {
             guard !rows.isEmpty else { return self.finish(batch, .success(now)) }
             journal.append(rows.map { row, request in
                 .init(event: "attempt", key: row.key, row: row.number, time: time,
-                      fingerprint: BulkCreation.fingerprint(request))
+                      fingerprint: BulkRun.fingerprint(request))
             }, urgent: true) { problem in
                 self.finish(batch, problem.map { .failure($0) } ?? .success(now))
             }
@@ -735,16 +734,6 @@ final class Collected<Element>: @unchecked Sendable {
 }
 
 /// The ticket ids that are some row's outcome: a ticket is claimed by one row only.
-final class Claims: @unchecked Sendable {
-    private let lock = NSLock()
-    private var ids: Set<String> = []
-
-    /// Claims `id`; false when a row already has it.
-    func claim(_ id: String) -> Bool {
-        lock.withLock { ids.insert(id).inserted }
-    }
-}
-
 /// Outcomes on their way to the Lua side, which takes them in batches.
 final class OutcomeQueue: @unchecked Sendable {
     private let lock = NSLock()
