@@ -38,7 +38,13 @@ enum Prelude {
       if math.type(concurrency) ~= "integer" or concurrency < 1 then
         argerror(3, "map", "field 'concurrency' expected a positive integer")
       end
+      -- The length goes through __len (a proxy table may give it), so it is checked: a NaN or
+      -- endless length would never let the workers stop.
       local n = #items
+      n = math.type(n) == "float" and math.tointeger(n) or n
+      if math.type(n) ~= "integer" or n < 0 or n > 100000000 then
+        argerror(1, "map", "length (#) from 0 to 100000000 expected, got " .. tostring(n))
+      end
       local results, nextIndex, failure = {}, 0, nil
       local function worker()
         while failure == nil do

@@ -139,16 +139,21 @@ final class PromptTests: XCTestCase {
         XCTAssertFalse(Terminal.lines(screen).contains("finished"), screen)
     }
 
-    func testTheAPIKeyIsAskedForWithEchoOffWhenNoneIsConfigured() throws {
-        let sandbox = try SlowSandbox.start(latencyMilliseconds: 0)
-        defer { sandbox.stop() }
-        // A login and a URL, but no key anywhere: not in the environment, nor in a config file
-        // (HOME is the test's own directory).
+    /// A prompt with a login and a URL but no key anywhere (not in the environment, nor in a
+    /// config file: HOME is the test's own directory), at the key prompt of a first request.
+    func openTerminalAtTheKeyPrompt(_ sandbox: SlowSandbox) throws -> Terminal {
         let terminal = try openTerminal(environment: [
             "NO_COLOR": "1", "LIVECHAT_API_URL": sandbox.url, "LIVECHAT_LOGIN": "agent@sandbox.livechat.local",
         ])
         terminal.type("page = livechat.listTickets{}", "Enter")
         terminal.waitForScreen("the key prompt") { Terminal.lastLine($0) == "API key for agent@sandbox.livechat.local (not shown):" }
+        return terminal
+    }
+
+    func testTheAPIKeyIsAskedForWithEchoOffWhenNoneIsConfigured() throws {
+        let sandbox = try SlowSandbox.start(latencyMilliseconds: 0)
+        defer { sandbox.stop() }
+        let terminal = try openTerminalAtTheKeyPrompt(sandbox)
         terminal.type("wrong-key", "Enter")
         terminal.waitForScreen("the prompt after a refused key") { Terminal.lastLine($0) == ">" }
         terminal.type("page", "Enter")
@@ -178,11 +183,7 @@ final class PromptTests: XCTestCase {
     func testAKeyFromThePromptOrConfigureIsKeptOutOfTheHistoryWhereverItAppears() throws {
         let sandbox = try SlowSandbox.start(latencyMilliseconds: 0)
         defer { sandbox.stop() }
-        let terminal = try openTerminal(environment: [
-            "NO_COLOR": "1", "LIVECHAT_API_URL": sandbox.url, "LIVECHAT_LOGIN": "agent@sandbox.livechat.local",
-        ])
-        terminal.type("page = livechat.listTickets{}", "Enter")
-        terminal.waitForScreen("the key prompt") { Terminal.lastLine($0) == "API key for agent@sandbox.livechat.local (not shown):" }
+        let terminal = try openTerminalAtTheKeyPrompt(sandbox)
         terminal.type("sandbox-demo-key", "Enter")
         terminal.waitForScreen("the prompt after the request") { Terminal.lastLine($0) == ">" }
         // Lines that hold the entered key, or one given to configure{} earlier, without naming it.

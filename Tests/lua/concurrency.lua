@@ -66,6 +66,14 @@ T.raises("bad argument #1 to 'sleep' (seconds from 0 to 1000000 expected, got -1
 T.raises("bad argument #1 to 'sleep' (seconds from 0 to 1000000 expected, got 9223372036854775807)", function() livechat.sleep(math.maxinteger) end)
 T.raises("bad argument #1 to 'sleep' (seconds from 0 to 1000000 expected, got", function() livechat.sleep(0/0) end)
 T.raises("bad argument #2 to 'map' (function expected, got nil)", function() livechat.map({}) end)
+T.raises("bad argument #1 to 'map' (length (#) from 0 to 100000000 expected, got", function()
+  livechat.map(setmetatable({}, { __len = function() return 0/0 end }), print)
+end)
+T.raises("bad argument #1 to 'map' (length (#) from 0 to 100000000 expected, got 1e+300)", function()
+  livechat.map(setmetatable({}, { __len = function() return 1e300 end }), print)
+end)
+T.eq(select(2, livechat.map(setmetatable({}, { __len = function() return 2.0 end, __index = function(_, i) return i end }),
+  function(x) return x end)), 2, "a length given as a float with an integer value")
 T.raises("bad argument #3 to 'map' (field 'concurrency' expected a positive integer)", function() livechat.map({}, print, { concurrency = 0 }) end)
 T.raises("bad argument #1 to 'wait' (task handle expected, got table)", function() livechat.wait({}) end)
 
