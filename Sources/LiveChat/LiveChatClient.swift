@@ -230,6 +230,7 @@ public final class LiveChatClient: Sendable {
     /// Decodes a successful answer; an answer that is not the expected JSON is a `protocol` error.
     private func decode<Response: Decodable>(_ delivered: Delivered) throws -> Response {
         do {
+            guard !JSONDepth.exceedsLimit(delivered.answer.body) else { throw TooDeep() }
             let value = try JSONDecoder().decode(Response.self, from: Data(delivered.answer.body))
             delivered.reportSuccess(self)
             return value
@@ -373,7 +374,11 @@ public final class LiveChatClient: Sendable {
     }
 
     /// A short account of why decoding failed: where, and what was expected.
+    /// An answer nested deeper than `JSONDepth.limit`: refused before Foundation parses it.
+    private struct TooDeep: Error {}
+
     private static func describe(decodingError error: Error) -> String {
+        if error is TooDeep { return "nested more than \(JSONDepth.limit) levels deep" }
         func at(_ path: [CodingKey]) -> String {
             path.isEmpty ? "the top level" : path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
         }

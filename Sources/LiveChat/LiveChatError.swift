@@ -93,7 +93,7 @@ extension LiveChatError {
     /// The messages of a JSON error body (`error` as a string or array, else `errors`, else
     /// `message`); nil when the body is not JSON at all.
     static func serverMessages(in body: [UInt8]) -> [String]? {
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(body)) else {
+        guard !JSONDepth.exceedsLimit(body), let value = try? JSONDecoder().decode(JSONValue.self, from: Data(body)) else {
             return nil
         }
         guard case .object(let members) = value else {

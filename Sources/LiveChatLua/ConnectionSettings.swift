@@ -117,6 +117,9 @@ public struct ConnectionSettings: Sendable, Hashable {
         }
         let object: [String: JSONText.Shape]
         do {
+            guard !JSONDepth.exceedsLimit(data) else {
+                throw FileProblem(description: "\(path): not valid JSON (nested more than \(JSONDepth.limit) levels deep)")
+            }
             guard case .object(let members) = try JSONDecoder().decode(JSONText.Shape.self, from: data) else {
                 throw FileProblem(description: "\(path): the config file must hold a JSON object, such as {\"login\": \"agent@example.com\"}")
             }

@@ -72,6 +72,9 @@ public enum ConnectorCall {
     /// The request as checked fields; the empty strings and nulls that the connector's templates
     /// leave for fields not given count as absent.
     private static func arguments(of text: Data, for operation: String) throws -> TicketArguments {
+        guard !JSONDepth.exceedsLimit(text) else {
+            throw Failure.usage("the request is not valid JSON (nested more than \(JSONDepth.limit) levels deep)")
+        }
         let shape: JSONText.Shape
         do {
             shape = try JSONDecoder().decode(JSONText.Shape.self, from: text)

@@ -1,4 +1,5 @@
 import Foundation
+import LiveChat
 import LuaHost
 
 /// The `json` Lua module, on Foundation's JSON: `json.encode(value, {pretty = true})`,
@@ -40,6 +41,9 @@ public enum JSONModule {
             return .argumentError(1, "string expected, got \(args.typeName(1))")
         }
         let data = Data(bytes)
+        guard !JSONDepth.exceedsLimit(bytes) else {
+            return .values([.nil, .string("invalid JSON: nested more than \(JSONDepth.limit) levels deep")])
+        }
         do {
             return .value(try JSONDecoder().decode(LuaValue.self, from: data))
         } catch {

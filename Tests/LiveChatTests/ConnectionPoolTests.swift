@@ -102,6 +102,20 @@ final class ConnectionPoolTests: ClientTestCase {
         XCTAssertEqual(server.requests.count, 0)
     }
 
+    func testAnAnswerNestedDeeperThanFoundationCanWordIsAProtocolError() async throws {
+        // 513 opening brackets: Foundation's parser traps while it words this error.
+        for body in [String(repeating: "[", count: 513), String(repeating: "{\"a\":", count: 513)] {
+            let server = try await startServer(always: .json(200, body))
+            let client = makeClient(url: "http://127.0.0.1:\(server.port)")
+            let error = await expectError { try await client.ticket(id: "ABCDE") }
+            XCTAssertEqual(error?.kind, .protocol)
+            XCTAssertTrue(error?.message.contains("nested more than 500 levels deep") == true, "\(String(describing: error))")
+            let failed = try await startServer(always: .json(500, body))
+            let serverError = await expectError { try await makeClient(url: "http://127.0.0.1:\(failed.port)").ticket(id: "ABCDE") }
+            XCTAssertEqual(serverError?.kind, .server)
+        }
+    }
+
     func testHTTPSToAPortWhereNothingListensFailsInWordsWithoutCrashing() async throws {
         // The TLS handler is set up before the connection is refused: its wait must still end.
         let client = makeClient(url: "https://127.0.0.1:1")
