@@ -310,7 +310,9 @@ final class BulkRun: @unchecked Sendable {
             do {
                 try BulkResults.write(all, rowCount: rowCount, to: path)
             } catch {
-                FileHandle.standardError.write(Data("livechat-lua: cannot write the results file \(path): \(error)\n".utf8))
+                let reason = (error as NSError).userInfo[NSUnderlyingErrorKey].map { String(cString: strerror(Int32(($0 as? NSError)?.code ?? Int(EIO)))).lowercased() }
+                    ?? "the disk may be full"
+                FileHandle.standardError.write(Data("livechat-lua: cannot write the results file \(path): \(reason)\n".utf8))
             }
         }
         progress.finish()
@@ -561,6 +563,13 @@ final class BulkRun: @unchecked Sendable {
     static func creation(of ticket: Ticket, matching request: CreateTicketRequest, since: Date) -> Date? {
         guard ticket.requester.mail.lowercased() == request.requesterEmail.lowercased() else { return nil }
         if let subject = request.subject, ticket.subject != subject { return nil }
+        // Every field the ticket carries back: two rows that differ in one must not take each
+        // other's ticket.
+        let groups = request.groups.flatMap { $0.isEmpty ? nil : $0 } ?? [0]
+        if Set(ticket.groups) != Set(groups) { return nil }
+        if let assignee = request.assigneeId?.trimmingCharacters(in: .whitespaces),
+           ticket.assignee?.id.lowercased() != assignee.lowercased() { return nil }
+        if ticket.source.type != (request.sourceType ?? "lc2") { return nil }
         let wanted = request.message.trimmingCharacters(in: .whitespacesAndNewlines)
         for event in ticket.events {
             if case .message(let message) = event {

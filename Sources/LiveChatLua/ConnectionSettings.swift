@@ -169,6 +169,11 @@ public struct ConnectionSettings: Sendable, Hashable {
         let fromEnvironment = fromEnvironment(environment)
         settings = settings.overridden(by: fromEnvironment)
         settings = settings.overridden(by: commandLine)
+        // A key given without a URL belongs to the URL these settings send it to: a script's
+        // later `configure{apiUrl = …}` or a call's own apiUrl does not take it elsewhere.
+        if settings.apiKey != nil && settings.keyURL == nil {
+            settings.keyURL = settings.apiURL ?? LiveChatConfiguration.defaultAPIURL
+        }
         guard let sandbox else { return (settings, warnings) }
         var overridden: [String] = []
         if commandLine.apiURL != nil { overridden.append("--api-url") }

@@ -268,7 +268,8 @@ final class CreateTicketsFunctions {
                 var table = LuaTable()
                 table["row"] = .integer(Int64(outcome.row))
                 table["key"] = .string(outcome.key)
-                table["status"] = .string(outcome.status.rawValue)
+                // Lua's names: `notAttempted` is a field of the summary.
+                table["status"] = .string(outcome.status == .notAttempted ? "notAttempted" : outcome.status.rawValue)
                 if let id = outcome.ticketID { table["ticketId"] = .string(id) }
                 if outcome.reconciled { table["reconciled"] = .boolean(true) }
                 if keepTickets, let ticket = outcome.ticket, let value = try? LuaValue(encoding: ticket) {

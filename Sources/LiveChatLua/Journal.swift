@@ -80,17 +80,19 @@ final class Journal: @unchecked Sendable {
         func differences(from other: RunIdentity) -> [String] {
             var differences: [String] = []
             if service != other.service { differences.append("it went to \(service), this run goes to \(other.service)") }
-            if keyScheme != other.keyScheme {
+            // A journal of an earlier version says nothing of its keys or mapping: its keys were
+            // the --key column's values (as now) or row numbers, which no run uses any more.
+            if keyScheme != other.keyScheme && !(keyScheme == nil && other.keyScheme?.hasPrefix("column ") == true) {
                 differences.append("it identified rows by \(Self.words(keyScheme)), this run by \(Self.words(other.keyScheme))")
             }
-            if mapping != other.mapping {
-                differences.append("it mapped columns as \(mapping ?? "none given"), this run as \(other.mapping ?? "none given")")
+            if let mapping, mapping != other.mapping {
+                differences.append("it mapped columns as \(mapping), this run as \(other.mapping ?? "none given")")
             }
             return differences
         }
 
         static func words(_ scheme: String?) -> String {
-            guard let scheme else { return "row number (an earlier version)" }
+            guard let scheme else { return "row number (an earlier version, without --key)" }
             if scheme == "content" { return "their content (no --key)" }
             if scheme.hasPrefix("column ") { return "the column '\(scheme.dropFirst(7))' (--key)" }
             return scheme
@@ -167,7 +169,7 @@ final class Journal: @unchecked Sendable {
         for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             lineNumber += 1
             if line.isEmpty { continue }
-            guard let event = try? decoder.decode(Event.self, from: Data(line)) else {
+            guard !JSONDepth.exceedsLimit(line), let event = try? decoder.decode(Event.self, from: Data(line)) else {
                 throw Problem(description: "\(path):\(lineNumber): not a journal event; the journal is damaged")
             }
             if event.event == "run" {

@@ -63,7 +63,9 @@ public final class LiveChatModule {
     /// Asks a person for the API key of a login, when a request needs one and none is
     /// configured; nil when they give none. The command line sets it when standard input is a
     /// terminal (the key is read with echo off); scripts run from cron never wait on it.
-    public var askForAPIKey: ((_ login: String) -> String?)?
+    /// `url` is given when a key was configured for another URL: the person is told which
+    /// URL this key is for.
+    public var askForAPIKey: ((_ login: String, _ url: String?) -> String?)?
     /// Keys given to `askForAPIKey`, by login: asked once, forgotten when the service refuses.
     let enteredKeys = EnteredKeys()
 
@@ -73,14 +75,15 @@ public final class LiveChatModule {
         var settings = self.settings(overrides)
         secrets.add(overrides.apiKey)
         // A key bound to another URL is not sent; at a terminal, the person is asked for this
-        // URL's key instead.
+        // URL's key instead, told which URL it is for.
+        let withheld = settings.withheldKeyURL != nil
         if askForAPIKey != nil { settings = settings.withoutWithheldKey }
         guard settings.apiKey?.isEmpty ?? true, let login = settings.login, !login.isEmpty else { return settings }
         let target = settings.apiURL ?? LiveChatConfiguration.defaultAPIURL
         if let key = enteredKeys[login, target] {
             settings.apiKey = key
             settings.keyURL = target
-        } else if let ask = askForAPIKey, let key = ask(login), !key.isEmpty {
+        } else if let ask = askForAPIKey, let key = ask(login, withheld ? target : nil), !key.isEmpty {
             secrets.add(key)
             enteredKeys[login, target] = key
             settings.apiKey = key

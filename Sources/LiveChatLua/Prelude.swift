@@ -65,7 +65,7 @@ enum Prelude {
     -- livechat.createTickets(rows, opts): bulk creation (BulkRun.swift does the work; this
     -- half checks the callbacks, calls onResult(row, ticket, err) for every outcome and
     -- onFailure(row, err) for every failure, and sums them up). Returns
-    -- {created =, skipped =, changed =, failed =, total =, failures = {{index =, key =, row =, error =}, …},
+    -- {created =, skipped =, changed =, failed =, notAttempted =, total =, failures = {{index =, key =, row =, error =}, …},
     -- requests = {attempts =, throttled =, serverErrors =, networkErrors =, timeouts =,
     -- lowestConcurrency =}},
     -- or nil, err when the run cannot start (no credentials, an unusable journal).
@@ -89,7 +89,7 @@ enum Prelude {
       local run, second, third = bulkStart(rows, plain, onResult ~= nil)
       if run == false then argerror(second, "createTickets", third) end
       if run == nil then return nil, setmetatable(second, ErrorMeta) end
-      local summary = { total = rawlen(rows), created = 0, skipped = 0, changed = 0, failed = 0, failures = {},
+      local summary = { total = rawlen(rows), created = 0, skipped = 0, changed = 0, failed = 0, notAttempted = 0, failures = {},
         dryRun = plain.dryRun == true }
       local failures = summary.failures
       local callbackError = nil

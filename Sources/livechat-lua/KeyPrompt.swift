@@ -9,13 +9,13 @@ enum KeyPrompt {
     /// request without a key fails at once with the error that says how to configure one.
     static func attach(to module: LiveChatModule) {
         guard isatty(STDIN_FILENO) != 0 else { return }
-        module.askForAPIKey = ask(login:)
+        module.askForAPIKey = ask(login:url:)
     }
 
     /// Reads one line from the controlling terminal with echo off. Nil when nothing was
     /// entered, at end of input, or on Ctrl-C (which then interrupts the running code, as a
     /// Ctrl-C at any other moment of a run does).
-    static func ask(login: String) -> String? {
+    static func ask(login: String, url: String?) -> String? {
         let fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -30,7 +30,8 @@ enum KeyPrompt {
         _ = clshim_prompt_sigint_take()
         clshim_prompt_sigint_catch()
 
-        write(fd, "API key for \(login) (not shown): ")
+        // With `url`, the key configured is for another URL: this one is for `url` alone.
+        write(fd, "API key for \(login)\(url.map { " at \($0)" } ?? "") (not shown): ")
         tcsetattr(fd, TCSAFLUSH, &quiet)
         var line = [UInt8]()
         var interrupted = false

@@ -158,7 +158,8 @@ struct ServeCommand: ParsableCommand {
                 return await stopped.value
             }
             // A start failure (port taken, unwritable database) is not a usage error: no usage text.
-            FileHandle.standardError.write(Data("livechat-lua serve: cannot start the sandbox on \(host):\(port): \(error)\n".utf8))
+            let reason = error is SandboxError ? "\(error)" : "cannot start the sandbox on \(host):\(port): \(error)"
+            FileHandle.standardError.write(Data("livechat-lua serve: \(reason)\n".utf8))
             stopped.cancel()
             return 1
         }

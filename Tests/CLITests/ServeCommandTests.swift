@@ -287,7 +287,7 @@ extension ServeCommandTests {
         let second = try BuiltBinary.run(["serve", "--port", String(port)], timeout: 30)
         XCTAssertEqual(first.stop(), 0)
         XCTAssertEqual(second.status, 1)
-        XCTAssertTrue(second.stderr.contains("cannot start the sandbox"), second.stderr)
+        XCTAssertTrue(second.stderr.contains("livechat-lua serve: cannot listen on 127.0.0.1:\(port): address already in use"), second.stderr)
         XCTAssertFalse(second.stdout.contains("url:"))
     }
 }

@@ -184,6 +184,47 @@ final class CreateTicketsTests: XCTestCase {
         XCTAssertEqual(try harness.ticketCount, 0)
     }
 
+    func testAJournalOfTheEarlierVersionResumesAKeyedRunButNotARunByContent() throws {
+        let journal = harness.path("earlier.journal")
+        let service = "\(harness.url.absoluteString) as \(SandboxConfiguration.demoLogin)"
+        let created = try harness.run("""
+            local rows = ...
+            return assert(livechat.createTicket{ message = rows[1].message, requesterEmail = rows[1].requesterEmail }).id
+            """, sampleRows(2))
+        try [
+            #"{"event":"run","key":"","service":"\#(service)","time":"2026-01-01T00:00:00.000Z"}"#,
+            #"{"event":"attempt","key":"row-1","row":1,"time":"2026-01-01T00:00:00.000Z"}"#,
+            #"{"event":"created","key":"row-1","row":1,"ticket":"\#(created[0].stringValue!)","time":"2026-01-01T00:00:01.000Z"}"#,
+        ].joined(separator: "\n").appending("\n").write(toFile: journal, atomically: true, encoding: .utf8)
+        let byContent = try harness.run("""
+            local rows, journal = ...
+            for _, row in ipairs(rows) do row.id = nil end
+            local s, err = livechat.createTickets(rows, { journal = journal, progress = false })
+            return s, err and err.message
+            """, sampleRows(2), .string(journal))
+        XCTAssertEqual(byContent[0], .nil)
+        XCTAssertTrue(byContent[1].stringValue?.contains("it identified rows by row number (an earlier version, without --key)") == true, "\(byContent)")
+        let keyed = try harness.run("""
+            local rows, journal = ...
+            local s = livechat.createTickets(rows, { journal = journal, key = "id", progress = false })
+            return s.created, s.skipped
+            """, sampleRows(2), .string(journal))
+        XCTAssertEqual(keyed, [1, 1], "row-1 was created by the earlier version's run")
+        XCTAssertEqual(try harness.ticketCount, 2)
+    }
+
+    func testAnOnResultThatRaisesStopsTheRunAndRaisesItsOwnError() throws {
+        XCTAssertThrowsError(try harness.run("""
+            local rows = ...
+            local seen = 0
+            livechat.createTickets(rows, { concurrency = 4, progress = false, key = "id",
+              onResult = function() seen = seen + 1; if seen == 3 then error("enough") end end })
+            """, sampleRows(40))) { error in
+            XCTAssertTrue("\(error)".contains("enough"), "\(error)")
+            XCTAssertFalse("\(error)".contains("arithmetic"), "\(error)")
+        }
+    }
+
     func testAJournalWithoutRowsBelongsToAnyRun() throws {
         let journal = harness.path("fresh.journal")
         try #"{"event":"run","key":"","service":"https://api.livechatinc.com as me@example.com","time":"2026-01-01T00:00:00.000Z"}"#
