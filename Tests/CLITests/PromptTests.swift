@@ -201,6 +201,25 @@ final class PromptTests: XCTestCase {
         XCTAssertEqual(saved, "page = livechat.listTickets{}\nkept = 1\nkept\n")
     }
 
+    func testAKeyForAnotherURLIsNotSentAndThePromptNamesTheURLItAsksFor() throws {
+        let home = try SlowSandbox.start(latencyMilliseconds: 0)
+        defer { home.stop() }
+        let other = try SlowSandbox.start(latencyMilliseconds: 0)
+        defer { other.stop() }
+        let terminal = try openTerminal(environment: [
+            "NO_COLOR": "1", "LIVECHAT_API_URL": home.url, "LIVECHAT_LOGIN": "agent@sandbox.livechat.local",
+            "LIVECHAT_API_KEY": "sandbox-demo-key",
+        ])
+        terminal.type("page = livechat.listTickets{ apiUrl = '\(other.url)' }", "Enter")
+        terminal.waitForScreen("the key prompt for the other URL") {
+            Terminal.lastLine($0) == "API key for agent@sandbox.livechat.local at \(other.url) (not shown):"
+        }
+        terminal.type("sandbox-demo-key", "Enter")
+        terminal.waitForScreen("the prompt after the request") { Terminal.lastLine($0) == ">" }
+        terminal.type("page.total", "Enter")
+        terminal.waitForScreen("the other sandbox's tickets") { Terminal.lines($0).contains("5") }
+    }
+
     func testCtrlCAtTheKeyPromptInterruptsTheLine() throws {
         let sandbox = try SlowSandbox.start(latencyMilliseconds: 0)
         defer { sandbox.stop() }
