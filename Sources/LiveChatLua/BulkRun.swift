@@ -242,6 +242,15 @@ final class BulkRun: @unchecked Sendable {
         await sent
         // Every `created` event appended so far is on disk and its row reported.
         try? await journal?.record([])
+        // Rows whose attempt was recorded ahead but which were never started (Ctrl-C) never
+        // reached the server: recorded so, the rerun sends them without searching first.
+        if Task.isCancelled, let announcer, let journal {
+            let never = announcer.announcedRows(from: await firstRound.startedCount())
+            if !never.isEmpty {
+                let time = Timestamp.string(Date())
+                try? await journal.record(never.map { .init(event: "notSent", key: $0.key, row: $0.number, time: time) })
+            }
+        }
         // Rows in doubt since this run's own attempt, now that nothing else is in flight (every
         // created row recorded): one at a time, each searched for before it is sent again.
         for (row, request, since) in inDoubt.all.sorted(by: { $0.row.number < $1.row.number }) {
@@ -669,6 +678,22 @@ final class AttemptAnnouncer: @unchecked Sendable {
 
     func startFirstBatch() {
         start(0, waiter: nil)
+    }
+
+    /// The rows from index `start` on whose attempt events were recorded (or are being).
+    func announcedRows(from start: Int) -> [BulkRow] {
+        lock.withLock {
+            var announced: [BulkRow] = []
+            for (batch, state) in batches.sorted(by: { $0.key < $1.key }) {
+                switch state {
+                case .recorded(.success), .recording: break
+                default: continue
+                }
+                let lower = max(start, batch * batchSize), upper = min((batch + 1) * batchSize, rows.count)
+                if lower < upper { announced += rows[lower..<upper].map(\.0) }
+            }
+            return announced
+        }
     }
 
     private func start(_ batch: Int, waiter: (@Sendable (Announced) -> Void)?) {

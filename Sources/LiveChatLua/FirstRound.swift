@@ -72,6 +72,12 @@ final class FirstRound: @unchecked Sendable {
         }
     }
 
+    /// How many rows were started (sent, or handed to a task); the rest never left. Asked once
+    /// `send` has returned.
+    func startedCount() async -> Int {
+        (try? await eventLoop.submit { self.next }.get()) ?? 0
+    }
+
     /// More rows, sent after those before them (from any thread).
     func append(_ more: [(BulkRow, CreateTicketRequest)]) {
         eventLoop.execute {

@@ -177,6 +177,11 @@ final class BulkCommandTests: XCTestCase {
         XCTAssertLessThan(notAttempted, rows - 11)
         XCTAssertEqual(lines.filter { $0.contains(",failed,") }.count, 0, "interrupted rows are not failures")
 
+        // Rows whose attempts were recorded ahead but never started are recorded as not sent:
+        // the rerun sends them without a lookup.
+        let journalText = try String(contentsOfFile: journal, encoding: .utf8)
+        XCTAssertGreaterThan(journalText.components(separatedBy: #""event":"notSent""#).count - 1, 0, "rows announced but never sent")
+
         let resumed = try BuiltBinary.run(arguments, environment: environment, timeout: 120)
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
         let (total, distinct) = try BuiltBinary.ticketsAndDistinctMessages(at: server.url, environment: environment)
