@@ -23,6 +23,18 @@ public enum JSONValue: Sendable, Hashable {
         return nil
     }
 
+    /// The type in JSON's words, for messages: string, number, boolean, array, object, null.
+    public var typeName: String {
+        switch self {
+        case .null: return "null"
+        case .bool: return "boolean"
+        case .int, .double: return "number"
+        case .string: return "string"
+        case .array: return "array"
+        case .object: return "object"
+        }
+    }
+
     /// The elements, if this is an array.
     public var arrayValue: [JSONValue]? {
         if case .array(let value) = self { return value }

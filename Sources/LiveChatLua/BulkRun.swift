@@ -12,6 +12,16 @@ struct BulkRow: Sendable {
     var key: String
     /// The request, or why the row cannot be sent (an argument error's message).
     let request: Result<CreateTicketRequest, LiveChatError>
+    /// `BulkRun.fingerprint` of the request (empty when it cannot be sent), made once, while
+    /// rows are checked in parallel: the journal records it with every attempt, and compares it.
+    let fingerprint: String
+
+    init(number: Int, key: String, request: Result<CreateTicketRequest, LiveChatError>) {
+        self.number = number
+        self.key = key
+        self.request = request
+        fingerprint = (try? request.get()).map(BulkRun.fingerprint) ?? ""
+    }
 }
 
 /// What happened to one row.
@@ -180,7 +190,7 @@ final class BulkRun: @unchecked Sendable {
                 queue.append((row, request))
                 continue
             }
-            if let fingerprint, fingerprint != Self.fingerprint(request) {
+            if let fingerprint, fingerprint != row.fingerprint {
                 deliver(BulkOutcome(row: row.number, key: row.key, status: .failed, error: LiveChatError(
                     kind: .validation,
                     message: "row \(row.number) (key \(row.key)) changed since an attempt whose outcome is unknown; check for its ticket by hand, then remove its lines from the journal")))
@@ -264,7 +274,7 @@ final class BulkRun: @unchecked Sendable {
                 deliver(outcome)
             }
         }
-        // Rows never started (cancelled) get no outcome: they were not attempted.
+        // Rows never started (cancelled) are listed "not attempted" by finishRun.
         finishRun()
     }
 
@@ -280,7 +290,7 @@ final class BulkRun: @unchecked Sendable {
                 if options.dryRun { continue }
                 let state = journal?.loaded[row.key]
                 if case .created(let id, let fingerprint)? = state {
-                    if let fingerprint, fingerprint != Self.fingerprint(request) {
+                    if let fingerprint, fingerprint != row.fingerprint {
                         deliver(BulkOutcome(row: row.number, key: row.key, status: .changed, ticketID: id, error: LiveChatError(
                             kind: .validation,
                             message: "row \(row.number) (key \(row.key)) changed since it was created as ticket \(id); not sent")))
@@ -390,7 +400,7 @@ final class BulkRun: @unchecked Sendable {
                     started = announcedAt
                 } else {
                     try await journal?.record(.init(event: "attempt", key: row.key, row: row.number,
-                                                    time: Timestamp.string(started), fingerprint: Self.fingerprint(request)))
+                                                    time: Timestamp.string(started), fingerprint: row.fingerprint))
                 }
             } catch {
                 return .settled(BulkOutcome(row: row.number, key: row.key, status: .failed,
@@ -739,9 +749,8 @@ final class AttemptAnnouncer: @unchecked Sendable {
             let now = Date()
             let time = Timestamp.string(now)
             guard !rows.isEmpty else { return self.finish(batch, .success(now)) }
-            journal.append(rows.map { row, request in
-                .init(event: "attempt", key: row.key, row: row.number, time: time,
-                      fingerprint: BulkRun.fingerprint(request))
+            journal.append(rows.map { row, _ in
+                .init(event: "attempt", key: row.key, row: row.number, time: time, fingerprint: row.fingerprint)
             }, urgent: true) { problem in
                 self.finish(batch, problem.map { .failure($0) } ?? .success(now))
             }

@@ -115,12 +115,12 @@ public struct ConnectionSettings: Sendable, Hashable {
         guard info.st_mode & S_IFMT == S_IFREG, let data = FileManager.default.contents(atPath: path) else {
             throw FileProblem(description: "cannot read the config file \(path): it is not a regular file")
         }
-        let object: [String: JSONText.Shape]
+        let object: [String: JSONValue]
         do {
             guard !JSONDepth.exceedsLimit(data) else {
                 throw FileProblem(description: "\(path): not valid JSON (nested more than \(JSONDepth.limit) levels deep)")
             }
-            guard case .object(let members) = try JSONDecoder().decode(JSONText.Shape.self, from: data) else {
+            guard case .object(let members) = try JSONDecoder().decode(JSONValue.self, from: data) else {
                 throw FileProblem(description: "\(path): the config file must hold a JSON object, such as {\"login\": \"agent@example.com\"}")
             }
             object = members

@@ -75,9 +75,9 @@ public enum ConnectorCall {
         guard !JSONDepth.exceedsLimit(text) else {
             throw Failure.usage("the request is not valid JSON (nested more than \(JSONDepth.limit) levels deep)")
         }
-        let shape: JSONText.Shape
+        let shape: JSONValue
         do {
-            shape = try JSONDecoder().decode(JSONText.Shape.self, from: text)
+            shape = try JSONDecoder().decode(JSONValue.self, from: text)
         } catch {
             throw Failure.usage("the request is not valid JSON (\(JSONText.describe(error, in: text)))")
         }

@@ -364,8 +364,8 @@ final class RowChecker {
         // file order (across chunks): inserting, removing or moving other rows changes nothing
         // for it, and two identical rows are still two tickets.
         for index in byContent {
-            guard case .success(let request) = rows[index].request else { continue }
-            let fingerprint = BulkRun.fingerprint(request)
+            guard case .success = rows[index].request else { continue }
+            let fingerprint = rows[index].fingerprint
             let occurrence = (occurrences[fingerprint] ?? 0) + 1
             occurrences[fingerprint] = occurrence
             rows[index].key = "\(fingerprint)#\(occurrence)"

@@ -46,36 +46,6 @@ public enum JSONText {
         return "\(line):\(column)"
     }
 
-    /// A JSON value decoded only as far as its type and, for a string, its text: what a settings
-    /// object needs to say "'apiUrl' must be a string, got number".
-    public enum Shape: Decodable {
-        case string(String)
-        case other(typeName: String)
-        case object([String: Shape])
-
-        public init(from decoder: Decoder) throws {
-            if let object = try? [String: Shape](from: decoder) {
-                self = .object(object)
-                return
-            }
-            let container = try decoder.singleValueContainer()
-            if container.decodeNil() { self = .other(typeName: "null") }
-            else if let text = try? container.decode(String.self) { self = .string(text) }
-            else if (try? container.decode(Bool.self)) != nil { self = .other(typeName: "boolean") }
-            else if (try? container.decode(Double.self)) != nil { self = .other(typeName: "number") }
-            else { self = .other(typeName: "array") }
-        }
-
-        /// The type in JSON's words: string, number, boolean, array, object, null.
-        public var typeName: String {
-            switch self {
-            case .string: return "string"
-            case .object: return "object"
-            case .other(let name): return name
-            }
-        }
-    }
-
     private static func debugDescription(of error: Error) -> String? {
         if case DecodingError.dataCorrupted(let context) = error {
             if let underlying = context.underlyingError { return debugDescription(of: underlying) ?? context.debugDescription }
