@@ -11,7 +11,6 @@ let directMetadata: [SwiftSetting] = [
 
 let package = Package(
     name: "livechat-lua",
-    // Task executor preferences (a bulk run on its connections' event loop) need macOS 15.
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "livechat-lua", targets: ["livechat-lua"]),
@@ -29,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
     ],
     targets: [
@@ -52,15 +52,15 @@ let package = Package(
             name: "LiveChat",
             dependencies: [
                 .product(name: "Logging", package: "swift-log"),
-                // The client's own HTTP/1.1 transport (HTTPConnections): kept-alive connections
-                // with one exchange in flight each, TLS through NIOSSL. Its error types tell a
-                // connection that was never established from one lost mid-request: the retry
-                // policy needs it.
+                // The transport: AsyncHTTPClient's pool, proxies and TLS. The NIO modules are
+                // named for the errors the retry policy classifies (whether the request can have
+                // been sent) and the trust roots.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOHTTPCompression", package: "swift-nio-extras"),
             ]
         ),
         .target(

@@ -67,33 +67,4 @@ public struct CreateTicketRequest: Encodable, Sendable, Hashable {
         }
         try container.encodeIfPresent(groups, forKey: .group)
     }
-
-    /// The request's JSON, keys sorted, as `JSONEncoder` with `.sortedKeys` writes it (and
-    /// `.withoutEscapingSlashes` unless `escapingSlashes`), by hand: a bulk run encodes every row.
-    public func json(escapingSlashes: Bool = false) -> [UInt8] {
-        var out = JSONWriter(escapingSlashes: escapingSlashes, capacity: 128 + message.utf8.count)
-        out.beginObject()
-        if let assigneeId {
-            out.key("assignee"); out.beginObject(); out.key("id"); out.string(assigneeId); out.endObject()
-        }
-        if let groups {
-            out.key("group"); out.beginArray()
-            for group in groups { out.integer(group) }
-            out.endArray()
-        }
-        out.key("message"); out.string(message)
-        out.key("requester"); out.beginObject()
-        out.key("mail"); out.string(requesterEmail)
-        if let requesterName { out.key("name"); out.string(requesterName) }
-        out.endObject()
-        if sourceType != nil || sourceURL != nil {
-            out.key("source"); out.beginObject()
-            if let sourceType { out.key("type"); out.string(sourceType) }
-            if let sourceURL { out.key("url"); out.string(sourceURL) }
-            out.endObject()
-        }
-        if let subject { out.key("subject"); out.string(subject) }
-        out.endObject()
-        return out.bytes
-    }
 }

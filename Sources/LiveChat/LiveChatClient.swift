@@ -1,20 +1,22 @@
+import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
-import NIOPosix
+import NIOSSL
 
-/// The client of the LiveChat REST API v2 tickets endpoints.
+/// The client of the LiveChat REST API v2 tickets endpoints, on AsyncHTTPClient.
 ///
-/// One client holds one pool of kept-alive HTTP/1.1 connections (TLS with verified certificates
-/// for https), at most `maxConnections` of them, and should be shut down with `shutdown()` when
-/// no longer needed. Every call sends HTTP Basic credentials and
-/// `X-API-Version: 2`, retries as its `RetryPolicy` allows, and throws only `LiveChatError`.
-/// Every call honours Task cancellation: cancelling the calling task cancels the request in flight
-/// (or the wait before a retry) at once, and the call throws a `cancelled` error.
+/// One client holds one pool of kept-alive connections (TLS with verified certificates for
+/// https, HTTP/2 where the server offers it), at most `maxConnections` of them, through the
+/// configured proxy if any; shut it down with `shutdown()` when no longer needed. Every call
+/// sends HTTP Basic credentials and `X-API-Version: 2`, retries as its `RetryPolicy` allows, and
+/// throws only `LiveChatError`. Every call honours Task cancellation: cancelling the calling task
+/// cancels the request in flight (or the wait before a retry) at once, and the call throws a
+/// `cancelled` error.
 public final class LiveChatClient: Sendable {
     public let configuration: LiveChatConfiguration
-    /// The connections, and the headers every request carries; or why there can be none.
+    /// The HTTP client, and what every request carries; or why there can be none.
     private let transport: Result<Transport, LiveChatError>
     private let logger: Logger
     private let onAttempt: (@Sendable (LiveChatAttempt) -> Void)?
@@ -22,58 +24,48 @@ public final class LiveChatClient: Sendable {
     private let lifecycle = Lifecycle()
 
     private struct Transport: Sendable {
-        var connections: HTTPConnections
-        var origin: HTTPOrigin
-        /// The header lines of every request, rendered once; and with the JSON content type.
-        var headerLines: [UInt8]
-        var headerLinesWithJSON: [UInt8]
+        var http: HTTPClient
+        /// The base URL without a trailing slash (`http://127.0.0.1:8080/v2`).
+        var baseURL: String
+        /// `host[:port]`, as messages name the server.
+        var host: String
+        var headers: HTTPHeaders
     }
 
     deinit {
-        // A client dropped without `shutdown()` closes its idle connections all the same.
+        // A client dropped without `shutdown()` closes its connections all the same.
         if lifecycle.beginShutdown(), case .success(let transport) = transport {
-            transport.connections.close()
+            transport.http.shutdown { _ in }
         }
     }
 
-    /// Creates a client. A bad configuration (an invalid URL, plain http to a remote host) does not
-    /// fail here: every call then throws a `configuration` error. `onAttempt` is told of every
-    /// HTTP attempt, retries included.
-    ///
-    /// The connections' I/O runs on NIO's shared event loops, or only on `executor`'s loop when
-    /// one is given: a caller that runs its tasks on that executor too is resumed after each
-    /// answer without a thread switch.
+    /// Creates a client. A bad configuration (an invalid URL, plain http to a remote host, a
+    /// trust file that cannot be read) does not fail here: every call then throws a
+    /// `configuration` error. `onAttempt` is told of every HTTP attempt, retries included.
     public init(
         configuration: LiveChatConfiguration, logger: Logger? = nil,
-        executor: EventLoopTaskExecutor? = nil,
         onAttempt: (@Sendable (LiveChatAttempt) -> Void)? = nil
     ) {
         self.configuration = configuration
         self.logger = logger ?? Logger(label: "livechat.client", factory: { _ in SwiftLogNoOpLogHandler() })
         self.onAttempt = onAttempt
         let baseURL = Result { try configuration.validatedBaseURL() }.mapError { $0 as! LiveChatError }
-        // A failed connect surfaces at once, never retried inside the transport, so that
-        // `RetryPolicy` alone decides about retries and knows the request never left (safe to
-        // repeat even for a create). Redirects are never followed: one could carry the
-        // credentials to another host.
         self.transport = baseURL.flatMap { base in
             Result {
-                let origin = try HTTPOrigin(baseURL: base)
-                let connections = try HTTPConnections(
-                    origin: origin, group: executor?.eventLoop ?? MultiThreadedEventLoopGroup.singleton,
-                    maxConnections: configuration.maxConnections, connectTimeout: configuration.connectTimeout)
-                let headers = [
-                    ("Host", origin.hostHeader),
-                    ("Authorization", "Basic " + Self.basicCredentials(configuration)),
-                    ("X-API-Version", "2"),
-                    ("Accept", "application/json"),
-                    ("User-Agent", "livechat-lua"),
-                ]
-                return Transport(
-                    connections: connections, origin: origin,
-                    headerLines: HTTPExchangeRequest.headerLines(headers),
-                    headerLinesWithJSON: HTTPExchangeRequest.headerLines(
-                        headers + [("Content-Type", "application/json; charset=utf-8")]))
+                Transport(
+                    http: HTTPClient(
+                        eventLoopGroupProvider: .singleton,
+                        configuration: try Self.httpConfiguration(configuration)),
+                    baseURL: base,
+                    host: URLComponents(string: base).map { components in
+                        (components.host ?? base) + (components.port.map { ":\($0)" } ?? "")
+                    } ?? base,
+                    headers: [
+                        "Authorization": "Basic " + Self.basicCredentials(configuration),
+                        "X-API-Version": "2",
+                        "Accept": "application/json",
+                        "User-Agent": "livechat-lua",
+                    ])
             }.mapError { $0 as? LiveChatError ?? LiveChatError(kind: .configuration, message: "\($0)") }
         }
 
@@ -83,11 +75,45 @@ public final class LiveChatClient: Sendable {
         }
     }
 
+    /// AsyncHTTPClient set up for an API client.
+    /// - The pool holds up to `maxConnections` connections to the API.
+    /// - A failed connect fails the request at once instead of being retried inside the pool,
+    ///   so that `RetryPolicy` alone decides about retries and knows the request never left
+    ///   (safe to repeat even for a create).
+    /// - Redirects are never followed: one could carry the credentials to another host.
+    /// - Compressed answers are decompressed, up to the response size limit.
+    /// - TLS trusts the system's roots and `additionalTrustRoots`.
+    private static func httpConfiguration(_ configuration: LiveChatConfiguration) throws -> HTTPClient.Configuration {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        let extra = try TrustRoots.load(configuration.additionalTrustRoots)
+        if !extra.isEmpty { tls.additionalTrustRoots = [.certificates(extra)] }
+        var http = HTTPClient.Configuration(
+            tlsConfiguration: tls,
+            redirectConfiguration: .disallow,
+            // A connect never waits longer than the request may take in all.
+            timeout: .init(connect: min(configuration.connectTimeout, configuration.requestTimeout).timeAmount),
+            connectionPool: .init(idleTimeout: .seconds(55),
+                                  concurrentHTTP1ConnectionsPerHostSoftLimit: configuration.maxConnections),
+            proxy: configuration.proxy.map { proxy in
+                switch proxy.kind {
+                case .http:
+                    return .server(host: proxy.host, port: proxy.port, authorization: proxy.password.map {
+                        .basic(credentials: LiveChatProxy.basic(proxy.username ?? "", $0))
+                    })
+                case .socks5:
+                    return .socksServer(host: proxy.host, port: proxy.port)
+                }
+            },
+            decompression: .enabled(limit: .size(configuration.maxResponseBytes)))
+        http.connectionPool.retryConnectionEstablishment = false
+        return http
+    }
+
     /// Closes the connection pool. Calls made afterwards fail with a `configuration` error;
     /// calling it again does nothing. A client dropped without it is shut down in the background.
     public func shutdown() async throws {
         guard lifecycle.beginShutdown(), case .success(let transport) = transport else { return }
-        await transport.connections.shutdown()
+        try? await transport.http.shutdown()
     }
 
     // MARK: - Endpoints
@@ -95,84 +121,7 @@ public final class LiveChatClient: Sendable {
     /// `POST /tickets`: creates a ticket and returns it.
     public func createTicket(_ request: CreateTicketRequest) async throws -> Ticket {
         try request.validate()
-        return try await send(.POST, path: "/tickets", body: request.json())
-    }
-
-    /// `POST /tickets`, for callers that need only the new ticket's id (a bulk run that hands no
-    /// ticket to a script): the answer's `id` is read, not the whole ticket. With `first`, the
-    /// call finishes a create that `startCreateTicketID` began: that attempt's outcome is judged
-    /// as any attempt's (retried as the policy allows, or thrown).
-    public func createTicketID(_ request: CreateTicketRequest, after first: FirstAttempt? = nil) async throws -> String {
-        try request.validate()
-        let delivered = try await exchange(.POST, path: "/tickets", body: request.json(), first: first)
-        if let id = JSONMemberScanner.string(named: "id", in: delivered.answer.body) {
-            delivered.reportSuccess(self)
-            return id
-        }
-        // Anything unusual: decoded the ordinary way, which also says what is wrong.
-        let created: CreatedTicketID = try decode(delivered)
-        return created.id
-    }
-
-    private struct CreatedTicketID: Decodable {
-        var id: String
-    }
-
-    /// A create's first attempt, made by `startCreateTicketID` and not finished there: its answer
-    /// or failure, for `createTicketID(_:after:)`.
-    public struct FirstAttempt: Sendable {
-        fileprivate var outcome: Result<HTTPAnswer, Error>
-        fileprivate var duration: Duration
-    }
-
-    /// How a create started by `startCreateTicketID` ended.
-    public enum StartedCreate: Sendable {
-        /// The ticket was created; its id.
-        case created(String)
-        /// Anything else (a failure, or an answer that needs decoding): finish the call with
-        /// `createTicketID(_:after:)`, which treats the attempt as any call's first.
-        case unfinished(FirstAttempt)
-        /// The request was not sent after all (its connection had closed): call `createTicketID`.
-        case notSent
-    }
-
-    /// A create started by `startCreateTicketID`, in flight.
-    public struct CreateInFlight: Sendable {
-        fileprivate let connection: HTTPConnection
-
-        /// Ends the exchange: the create finishes as a cancelled attempt (it may have been made).
-        public func cancel() { connection.abort() }
-    }
-
-    /// `POST /tickets` sent at once on an idle kept-alive connection, without a task: for a bulk
-    /// run on the client's `executor`, called on its event loop. Nil when it cannot start there
-    /// and then (a 429 pause, no idle connection, a shut-down client): the caller uses
-    /// `createTicketID`. Otherwise `completion` runs on the loop with how it ended.
-    public func startCreateTicketID(
-        _ request: CreateTicketRequest, completion: @escaping @Sendable (StartedCreate) -> Void
-    ) -> CreateInFlight? {
-        guard case .success(let transport) = self.transport, !lifecycle.isShutDown, gate.closedUntil == nil else { return nil }
-        let exchangeRequest = HTTPExchangeRequest(
-            method: .POST, target: transport.origin.pathPrefix + "/tickets",
-            headerLines: transport.headerLinesWithJSON, body: request.json())
-        let started = ContinuousClock.now
-        let connection = transport.connections.startOnIdleConnection(
-            exchangeRequest, timeout: configuration.requestTimeout, maxResponseBytes: configuration.maxResponseBytes
-        ) { result in
-            let duration = ContinuousClock.now - started
-            if case .failure(let error) = result, error is TransportFailure.ClosedBeforeSending {
-                completion(.notSent)
-                return
-            }
-            if case .success(let answer) = result, (200..<300).contains(answer.status),
-               let id = JSONMemberScanner.string(named: "id", in: answer.body) {
-                self.report(.POST, "/tickets", 1, status: answer.status, failure: nil, willRetry: false, duration)
-                completion(.created(id))
-                return
-            }
-            completion(.unfinished(FirstAttempt(outcome: result, duration: duration)))
-        }
-        return connection.map(CreateInFlight.init)
+        return try await send(.POST, path: "/tickets", body: try Self.encode(request))
     }
 
     /// `GET /tickets/{id}`: one ticket.
@@ -188,14 +137,18 @@ public final class LiveChatClient: Sendable {
 
     /// `PUT /tickets/{id}/tags`: replaces the ticket's tags and returns the updated ticket.
     public func updateTicketTags(id: String, tags: [String]) async throws -> Ticket {
-        var body = JSONWriter()
-        body.beginObject()
-        body.key("tag")
-        body.beginArray()
-        for tag in tags { body.string(tag) }
-        body.endArray()
-        body.endObject()
-        return try await send(.PUT, path: try ticketPath(id) + "/tags", body: body.bytes)
+        try await send(.PUT, path: try ticketPath(id) + "/tags", body: try Self.encode(["tag": tags]))
+    }
+
+    /// A request body: keys sorted, slashes as they are.
+    private static func encode<Body: Encodable>(_ body: Body) throws -> ByteBuffer {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        do {
+            return ByteBuffer(bytes: try encoder.encode(body))
+        } catch {
+            throw LiveChatError(kind: .validation, message: "the request cannot be written as JSON: \(error)")
+        }
     }
 
     private func ticketPath(_ id: String) throws -> String {
@@ -207,16 +160,24 @@ public final class LiveChatClient: Sendable {
 
     // MARK: - Sending, with retries
 
+    /// One answer as it arrived: its status, headers and whole body.
+    private struct Answer: Sendable {
+        var status: Int
+        var reason: String
+        var headers: HTTPHeaders
+        var body: ByteBuffer
+    }
+
     /// Sends one call and decodes its answer.
     private func send<Response: Decodable>(
-        _ method: HTTPMethod, path: String, query: String = "", body: [UInt8]? = nil
+        _ method: HTTPMethod, path: String, query: String = "", body: ByteBuffer? = nil
     ) async throws -> Response {
         try decode(try await exchange(method, path: path, query: query, body: body))
     }
 
     /// A successful (2xx) answer, and what its attempt is reported with once it is decoded.
     private struct Delivered {
-        var answer: HTTPAnswer
+        var answer: Answer
         var method: HTTPMethod
         var target: String
         var attempt: Int
@@ -230,8 +191,9 @@ public final class LiveChatClient: Sendable {
     /// Decodes a successful answer; an answer that is not the expected JSON is a `protocol` error.
     private func decode<Response: Decodable>(_ delivered: Delivered) throws -> Response {
         do {
-            guard !JSONDepth.exceedsLimit(delivered.answer.body) else { throw TooDeep() }
-            let value = try JSONDecoder().decode(Response.self, from: Data(delivered.answer.body))
+            let bytes = delivered.answer.body.readableBytesView
+            guard !JSONDepth.exceedsLimit(bytes) else { throw TooDeep() }
+            let value = try JSONDecoder().decode(Response.self, from: Data(bytes))
             delivered.reportSuccess(self)
             return value
         } catch {
@@ -244,45 +206,41 @@ public final class LiveChatClient: Sendable {
     }
 
     /// Makes one call's attempts: waits for the shared throttle gate, sends, and tries again
-    /// until an answer is 2xx or the retry policy says stop. Not generic, so that the hot path
-    /// of a bulk run is compiled once, for its types.
+    /// until an answer is 2xx or the retry policy says stop.
     private func exchange(
-        _ method: HTTPMethod, path: String, query: String = "", body: [UInt8]? = nil, first: FirstAttempt? = nil
+        _ method: HTTPMethod, path: String, query: String = "", body: ByteBuffer? = nil
     ) async throws -> Delivered {
         let transport: Transport
         switch self.transport {
         case .success(let value): transport = value
         case .failure(let error): throw error
         }
-        // A first attempt already made is judged whatever happened since: its ticket may exist.
-        guard first != nil || !lifecycle.isShutDown else {
+        guard !lifecycle.isShutDown else {
             throw LiveChatError(kind: .configuration, message: "the client has been shut down")
         }
         let target = query.isEmpty ? path : path + "?" + query
-        let request = HTTPExchangeRequest(
-            method: method, target: transport.origin.pathPrefix + target,
-            headerLines: body == nil ? transport.headerLines : transport.headerLinesWithJSON, body: body)
+        var request = HTTPClientRequest(url: transport.baseURL + target)
+        request.method = method
+        request.headers = transport.headers
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
+            request.body = .bytes(body)
+        }
         let policy = configuration.retryPolicy
         let clock = ContinuousClock()
-        let callStarted = clock.now - (first?.duration ?? .zero)
+        let callStarted = clock.now
         var attempt = 0
 
         while true {
             attempt += 1
-            let outcome: Result<HTTPAnswer, Error>
-            let duration: Duration
-            if attempt == 1, let first {
-                (outcome, duration) = (first.outcome, first.duration)
-            } else {
-                do {
-                    try await gate.waitUntilOpen()
-                } catch {
-                    throw LiveChatError.cancelled(attempts: attempt - 1)
-                }
-                let attemptStarted = clock.now
-                outcome = await perform(request, on: transport.connections)
-                duration = clock.now - attemptStarted
+            do {
+                try await gate.waitUntilOpen()
+            } catch {
+                throw LiveChatError.cancelled(attempts: attempt - 1)
             }
+            let attemptStarted = clock.now
+            let outcome = await perform(request, on: transport.http)
+            let duration = clock.now - attemptStarted
 
             var error: LiveChatError
             var failure: RetryPolicy.Failure?
@@ -292,7 +250,8 @@ public final class LiveChatClient: Sendable {
                 return Delivered(answer: response, method: method, target: target, attempt: attempt, duration: duration)
             case .success(let response):
                 failure = .status(response.status)
-                error = LiveChatError.http(status: response.status, reason: response.reason, body: response.body, retryable: false)
+                error = LiveChatError.http(status: response.status, reason: response.reason,
+                                           body: Array(response.body.readableBytesView), retryable: false)
                 retryAfter = response.headers.first(name: "retry-after").flatMap { RetryPolicy.parseRetryAfter($0) }
                 if response.status == 429, let retryAfter {
                     // Everyone using this client waits out the pause, not only this call.
@@ -302,7 +261,8 @@ public final class LiveChatClient: Sendable {
                 if Task.isCancelled {
                     throw finish(LiveChatError.cancelled(attempts: attempt), method, target, attempt, duration)
                 }
-                (error, failure) = TransportFailure.classify(underlying, host: transport.origin.hostHeader, configuration: configuration)
+                (error, failure) = TransportFailure.classify(
+                    underlying, host: transport.host, configuration: configuration)
             }
 
             let allowed = failure.map { policy.allowsRetry(after: $0, method: method.rawValue) } ?? false
@@ -351,10 +311,10 @@ public final class LiveChatClient: Sendable {
             willRetry: willRetry, duration: duration))
     }
 
-    /// The strings that must never leave this client: the key, and the Basic credentials
-    /// (a proxy or a server may echo the Authorization header back).
+    /// The strings that must never leave this client: the key, the Basic credentials (a proxy
+    /// or a server may echo the Authorization header back), and the proxy's.
     private var secrets: [String] {
-        [configuration.apiKey, Self.basicCredentials(configuration)]
+        [configuration.apiKey, Self.basicCredentials(configuration)] + (configuration.proxy?.secrets ?? [])
     }
 
     private static func basicCredentials(_ configuration: LiveChatConfiguration) -> String {
@@ -364,10 +324,18 @@ public final class LiveChatClient: Sendable {
     // MARK: - One attempt
 
     /// Makes one HTTP exchange, bounded by the request timeout from the call to the last body byte.
-    private func perform(_ request: HTTPExchangeRequest, on connections: HTTPConnections) async -> Result<HTTPAnswer, Error> {
+    private func perform(_ request: HTTPClientRequest, on http: HTTPClient) async -> Result<Answer, Error> {
+        let deadline = NIODeadline.now() + configuration.requestTimeout.timeAmount
         do {
-            return .success(try await connections.execute(
-                request, timeout: configuration.requestTimeout, maxResponseBytes: configuration.maxResponseBytes))
+            let response = try await http.execute(request, deadline: deadline, logger: logger)
+            let body: ByteBuffer
+            do {
+                body = try await response.body.collect(upTo: configuration.maxResponseBytes)
+            } catch is NIOTooManyBytesError {
+                throw TransportFailure.ResponseTooLarge()
+            }
+            return .success(Answer(status: Int(response.status.code), reason: response.status.reasonPhrase,
+                                   headers: response.headers, body: body))
         } catch {
             return .failure(error)
         }

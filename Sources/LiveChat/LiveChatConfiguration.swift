@@ -1,3 +1,4 @@
+import NIOCore
 import Foundation
 
 /// Where and how a `LiveChatClient` reaches the API. Its descriptions never show the API key.
@@ -24,12 +25,19 @@ public struct LiveChatConfiguration: Sendable, Hashable {
     /// The most connections open to the API at once; calls beyond it wait for a free one. Set
     /// it to at least the number of calls a caller makes at once, or they queue in the client.
     public var maxConnections: Int
+    /// The proxy requests go through; nil: straight to the API. `LiveChatProxy.select` chooses
+    /// one from the environment as curl does.
+    public var proxy: LiveChatProxy?
+    /// PEM files (or folders of them) whose certificates are trusted as roots besides the
+    /// system's: a company's own certificate authority.
+    public var additionalTrustRoots: [String]
 
     public init(
         apiURL: String = LiveChatConfiguration.defaultAPIURL, login: String, apiKey: String,
         allowInsecureHTTP: Bool = false, connectTimeout: Duration = .seconds(10),
         requestTimeout: Duration = .seconds(30), retryPolicy: RetryPolicy = .default,
-        maxResponseBytes: Int = 8 * 1024 * 1024, maxConnections: Int = 32
+        maxResponseBytes: Int = 8 * 1024 * 1024, maxConnections: Int = 32,
+        proxy: LiveChatProxy? = nil, additionalTrustRoots: [String] = []
     ) {
         self.apiURL = apiURL
         self.login = login
@@ -40,6 +48,8 @@ public struct LiveChatConfiguration: Sendable, Hashable {
         self.retryPolicy = retryPolicy
         self.maxResponseBytes = maxResponseBytes
         self.maxConnections = max(1, maxConnections)
+        self.proxy = proxy
+        self.additionalTrustRoots = additionalTrustRoots
     }
 
     /// Checks the URL and the transport rule; returns the base URL without a trailing slash.
@@ -89,7 +99,8 @@ extension LiveChatConfiguration: CustomStringConvertible, CustomDebugStringConve
     public var description: String {
         "LiveChatConfiguration(apiURL: \(apiURL), login: \(login), apiKey: \(Self.maskedKey), "
             + "allowInsecureHTTP: \(allowInsecureHTTP), connectTimeout: \(connectTimeout), "
-            + "requestTimeout: \(requestTimeout), maxResponseBytes: \(maxResponseBytes))"
+            + "requestTimeout: \(requestTimeout), maxResponseBytes: \(maxResponseBytes)"
+            + (proxy.map { ", proxy: \($0)" } ?? "") + ")"
     }
 
     public var debugDescription: String { description }
@@ -101,8 +112,21 @@ extension LiveChatConfiguration: CustomStringConvertible, CustomDebugStringConve
             "allowInsecureHTTP": allowInsecureHTTP, "connectTimeout": connectTimeout,
             "requestTimeout": requestTimeout, "retryPolicy": retryPolicy,
             "maxResponseBytes": maxResponseBytes, "maxConnections": maxConnections,
+            "proxy": proxy.map { "\($0)" } ?? "none", "additionalTrustRoots": additionalTrustRoots,
         ], displayStyle: .struct)
     }
 
     private static let maskedKey = "<redacted>"
+}
+
+extension Duration {
+    /// The duration as NIO's time amount, to the nanosecond.
+    var timeAmount: TimeAmount {
+        let (seconds, attoseconds) = components
+        // Saturating: the configured durations are bounded, but no duration may trap here.
+        let (nanoseconds, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return .nanoseconds(seconds < 0 ? .min : .max) }
+        let (total, overflowAgain) = nanoseconds.addingReportingOverflow(attoseconds / 1_000_000_000)
+        return .nanoseconds(overflowAgain ? .max : total)
+    }
 }

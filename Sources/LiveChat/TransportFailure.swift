@@ -1,4 +1,6 @@
+import AsyncHTTPClient
 import Foundation
+import NIOHTTPCompression
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -7,23 +9,6 @@ import NIOSSL
 /// What a failed HTTP exchange means: the `LiveChatError` a caller sees, and the
 /// `RetryPolicy.Failure` that decides about a retry.
 enum TransportFailure {
-    /// The attempt's time ran out before the complete answer arrived; `sent` tells whether the
-    /// request had been written (or was still waiting for a connection).
-    struct AttemptTimedOut: Error {
-        var sent = true
-    }
-
-    /// The connection was found closed before any byte of the request was written.
-    struct ClosedBeforeSending: Error {}
-
-    /// The client has been shut down.
-    struct ShutDown: Error {}
-
-    /// The connection ended before it was ready to carry a request (during the TLS handshake).
-    struct NotEstablished: Error {
-        var cause: Error
-    }
-
     /// The answer's body is over `maxResponseBytes`.
     struct ResponseTooLarge: Error {}
 
@@ -36,20 +21,8 @@ enum TransportFailure {
             (LiveChatError(kind: kind, message: message), failure)
         }
         switch error {
-        case let error as AttemptTimedOut where error.sent:
-            return make(.timeout, .requestTimeout, "no complete answer within \(configuration.requestTimeout)")
-        case is AttemptTimedOut:
-            return make(.timeout, .connectionNotEstablished,
-                        "could not get a connection to \(host) within \(configuration.requestTimeout)")
-        case is ClosedBeforeSending:
-            return make(.network, .connectionNotEstablished, "the connections to \(host) kept closing before the request was sent")
-        case is ShutDown:
-            return make(.configuration, nil, "the client has been shut down")
-        case let error as NotEstablished where isTLS(error.cause):
-            return make(.network, nil, describe(tlsError: error.cause, host: host))
-        case let error as NotEstablished:
-            let cause = (error.cause as? IOError).map { describe(ioError: $0) } ?? "the connection was closed"
-            return make(.network, .connectionNotEstablished, "could not connect to \(host): \(cause)")
+        case let error as HTTPClientError:
+            return classify(error, host: host, configuration: configuration)
         case is ResponseTooLarge:
             return make(.protocol, nil, "the response body is larger than the limit of \(configuration.maxResponseBytes) bytes")
         case is CancellationError:
@@ -59,30 +32,80 @@ enum TransportFailure {
                 ?? ((error.dnsAError ?? error.dnsAAAAError) != nil
                     ? "no address found for the name (check the host in the API URL, and the network's DNS)"
                     : "no address to connect to")
-            return make(.network, .connectionNotEstablished, "could not connect to \(host): \(cause)")
+            return make(.network, .connectionNotEstablished, "could not connect to \(place(host, configuration)): \(cause)")
         case let error as ChannelError:
             switch error {
             case .connectTimeout:
-                return make(.timeout, .connectionNotEstablished, "could not connect to \(host) within \(configuration.connectTimeout)")
+                return make(.timeout, .connectionNotEstablished,
+                            "could not connect to \(place(host, configuration)) within \(configuration.connectTimeout)")
             case .eof, .ioOnClosedChannel, .alreadyClosed, .outputClosed, .inputClosed:
                 return make(.network, .connectionLost, "the connection to \(host) was closed before the answer was complete")
             default:
                 return make(.network, .connectionLost, "the connection to \(host) failed: \(error)")
             }
         case let error as IOError where [ECONNREFUSED, ENETUNREACH, EHOSTUNREACH, EADDRNOTAVAIL].contains(error.errnoCode):
-            return make(.network, .connectionNotEstablished, "could not connect to \(host): \(describe(ioError: error))")
+            return make(.network, .connectionNotEstablished, "could not connect to \(place(host, configuration)): \(describe(ioError: error))")
         case let error as IOError:
             return make(.network, .connectionLost, "the connection to \(host) failed: \(describe(ioError: error))")
         case is HTTPParserError:
             return make(.protocol, nil, "the answer from \(host) is not valid HTTP")
         case _ where isTLS(error):
-            // Retrying cannot fix a certificate.
+            // The handshake comes before the request: nothing was sent. Retrying cannot fix a
+            // certificate.
             return make(.network, nil, describe(tlsError: error, host: host))
         case is SocketAddressError, is SocketAddressError.UnknownHost:
-            return make(.network, .connectionNotEstablished, "could not connect to \(host): no address found for the name (check the host in the API URL, and the network's DNS)")
+            return make(.network, .connectionNotEstablished, "could not connect to \(place(host, configuration)): no address found for the name (check the host in the API URL, and the network's DNS)")
+        case is NIOHTTPDecompression.DecompressionError:
+            return make(.protocol, nil, "the compressed answer from \(host) could not be decompressed (or is larger than the limit of \(configuration.maxResponseBytes) bytes)")
         default:
             return make(.network, .connectionLost, "the exchange with \(host) failed")
         }
+    }
+
+    /// AsyncHTTPClient's own errors. Those that come before a connection is ready (connect,
+    /// proxy and TLS handshakes) prove the request was never sent; a connection closed or a
+    /// deadline passed after that leaves it in doubt.
+    private static func classify(
+        _ error: HTTPClientError, host: String, configuration: LiveChatConfiguration
+    ) -> (LiveChatError, RetryPolicy.Failure?) {
+        func make(_ kind: LiveChatError.Kind, _ failure: RetryPolicy.Failure?, _ message: String) -> (LiveChatError, RetryPolicy.Failure?) {
+            (LiveChatError(kind: kind, message: message), failure)
+        }
+        let proxy = configuration.proxy.map { "the proxy at \($0.address)" } ?? "the proxy"
+        switch error {
+        case .connectTimeout:
+            return make(.timeout, .connectionNotEstablished,
+                        "could not connect to \(place(host, configuration)) within \(min(configuration.connectTimeout, configuration.requestTimeout))")
+        case .tlsHandshakeTimeout:
+            return make(.timeout, .connectionNotEstablished, "the TLS handshake with \(host) did not finish in time")
+        case .socksHandshakeTimeout, .httpProxyHandshakeTimeout:
+            return make(.timeout, .connectionNotEstablished, "\(proxy) did not open a tunnel to \(host) in time")
+        case .proxyAuthenticationRequired:
+            return make(.network, nil, configuration.proxy?.password == nil
+                ? "\(proxy) asks for credentials: give them in the proxy URL (http://USER:PASSWORD@\(configuration.proxy?.address ?? "host:port"))"
+                : "\(proxy) refused the credentials in the proxy URL")
+        case .invalidProxyResponse:
+            return make(.network, .connectionNotEstablished, "\(proxy) refused to open a tunnel to \(host)")
+        case .remoteConnectionClosed, .uncleanShutdown:
+            return make(.network, .connectionLost, "the connection to \(host) was closed before the answer was complete")
+        case .readTimeout, .deadlineExceeded:
+            return make(.timeout, .requestTimeout, "no complete answer within \(configuration.requestTimeout)")
+        case .getConnectionFromPoolTimeout:
+            return make(.timeout, .connectionNotEstablished, "could not get a connection to \(host) within \(configuration.requestTimeout)")
+        case .cancelled:
+            return (LiveChatError.cancelled(attempts: 1), nil)
+        case .alreadyShutdown:
+            return make(.configuration, nil, "the client has been shut down")
+        case .httpEndReceivedAfterHeadWith1xx, .contentLengthMissing, .bodyLengthMismatch:
+            return make(.protocol, nil, "the answer from \(host) is not valid HTTP")
+        default:
+            return make(.network, .connectionLost, "the exchange with \(host) failed: \(error)")
+        }
+    }
+
+    /// The server, or the proxy when there is one: connect errors are about the first hop.
+    private static func place(_ host: String, _ configuration: LiveChatConfiguration) -> String {
+        configuration.proxy.map { "the proxy at \($0.address) (for \(host))" } ?? host
     }
 
     /// Whether an error comes from TLS (the handshake, the certificate, the records).

@@ -54,9 +54,8 @@ struct BulkOutcome: Sendable {
 ///
 /// A row's life: the journal records `attempt` (synced) before the create is sent (for a row's
 /// first round, ahead of time and a batch of rows per sync: `AttemptAnnouncer`), and `created`
-/// or `failed` (synced) before the outcome is reported. First rounds are sent by `FirstRound`, from
-/// the client's event loop with no task per row; a round that does not simply succeed goes on
-/// in a task through `create`, as every later round does. A failure that proves nothing was made
+/// or `failed` (synced) before the outcome is reported. Each row's rounds run in a task of its own
+/// through `create`, which calls the client's `createTicket`; `FirstRound` starts them. A failure that proves nothing was made
 /// (429, 503, no connection, a refused request) is retried with backoff, or recorded as failed. A
 /// failure after which the ticket may exist (a timeout, a connection lost mid-request, another
 /// 5xx) leaves the row in doubt: before any new attempt, the API is searched for a ticket from
@@ -99,9 +98,6 @@ final class BulkRun: @unchecked Sendable {
     private let client: LiveChatClient?
     private let journal: Journal?
     private let window: AdaptiveConcurrency
-    /// Where the run's tasks run: the event loop of the client's connections, so that an answer
-    /// resumes its worker on the thread that read it.
-    private let executor: EventLoopTaskExecutor
     private let progress: BulkProgress
     private var task: Task<Void, Never>?
     private let collected = Collected<BulkOutcome>()
@@ -114,11 +110,10 @@ final class BulkRun: @unchecked Sendable {
     /// `client` must be the run's own, and is shut down when the run ends.
     /// `window` is the one the client's attempt observer feeds (see `attemptObserver`).
     init(rows: [BulkRow], feed: RowFeed? = nil, client: LiveChatClient?, journal: Journal?, window: AdaptiveConcurrency,
-         executor: EventLoopTaskExecutor, options: Options) {
+         options: Options) {
         self.rows = rows
         self.feed = feed
         self.rowCount = rows.count
-        self.executor = executor
         self.client = client
         self.journal = journal
         self.options = options
@@ -143,7 +138,7 @@ final class BulkRun: @unchecked Sendable {
 
     /// Starts the run in the background; outcomes arrive on `outcomes`.
     func start() {
-        task = Task(executorPreference: executor) { await self.run() }
+        task = Task { await self.run() }
     }
 
     /// Stops the run: nothing new is sent; rows in flight end in doubt (the journal says so).
@@ -230,9 +225,9 @@ final class BulkRun: @unchecked Sendable {
             AttemptAnnouncer(journal: $0, rows: queue, batchSize: Self.announcementBatch(options.concurrency), complete: complete)
         }
         announcer?.startFirstBatch()  // while the first connections open
-        let inDoubt = Collected<(row: BulkRow, request: CreateTicketRequest, since: Date)>()
-        let firstRound = FirstRound(run: self, client: client, rows: queue, complete: complete, announcer: announcer,
-                                    window: window, executor: executor, inDoubt: inDoubt)
+        let inDoubt = Collected<FirstRound.Doubt>()
+        let firstRound = FirstRound(run: self, rows: queue, complete: complete, announcer: announcer,
+                                    window: window, inDoubt: inDoubt)
         async let sent: Void = firstRound.send()
         if let feed {
             // The rest of the rows, sent as they arrive. None is in doubt (see above).
@@ -255,7 +250,7 @@ final class BulkRun: @unchecked Sendable {
         // Rows whose attempt was recorded ahead but which were never started (Ctrl-C) never
         // reached the server: recorded so, the rerun sends them without searching first.
         if Task.isCancelled, let announcer, let journal {
-            let never = announcer.announcedRows(from: await firstRound.startedCount())
+            let never = announcer.announcedRows(from: firstRound.startedCount)
             if !never.isEmpty {
                 let time = Timestamp.string(Date())
                 try? await journal.record(never.map { .init(event: "notSent", key: $0.key, row: $0.number, time: time) })
@@ -364,12 +359,10 @@ final class BulkRun: @unchecked Sendable {
     ///
     /// `announcedAt`, when given, is the time of the row's first `attempt` event, already on disk
     /// (recorded ahead by an `AttemptAnnouncer`); later rounds record their own. `firstAttempt`,
-    /// when given, is that first round's attempt, already made (`FirstRound`). With
-    /// `holdingSlot`, the caller has taken a window slot for the first round, which this call
-    /// gives back.
+    /// With `holdingSlot`, the caller (`FirstRound`) has taken a window slot for the first
+    /// round, which this call gives back.
     func create(_ row: BulkRow, _ request: CreateTicketRequest, inDoubtSince doubt: Date? = nil,
-                announcedAt: Date? = nil, firstAttempt: LiveChatClient.FirstAttempt? = nil,
-                holdingSlot: Bool = false, deferringDoubt: Bool) async -> CreateResult {
+                announcedAt: Date? = nil, holdingSlot: Bool = false, deferringDoubt: Bool) async -> CreateResult {
         guard let client else { return .settled(BulkOutcome(row: row.number, key: row.key, status: .failed)) }
         var inDoubtSince: Date? = doubt
         var lastError = LiveChatError(kind: .cancelled, message: "the run was cancelled")
@@ -407,14 +400,9 @@ final class BulkRun: @unchecked Sendable {
                                             error: LiveChatError(kind: .configuration, message: "\(error)")))
             }
             do {
-                // The whole ticket only when a script wants it; otherwise its id is read.
-                let ticket: Ticket?, id: String
-                if options.keepTickets {
-                    let created = try await client.createTicket(request)
-                    (ticket, id) = (created, created.id)
-                } else {
-                    (ticket, id) = (nil, try await client.createTicketID(request, after: round == 1 ? firstAttempt : nil))
-                }
+                let created = try await client.createTicket(request)
+                // The whole ticket only when a script wants it.
+                let (ticket, id) = (options.keepTickets ? created : nil, created.id)
                 if deferringDoubt {
                     // The ticket exists whatever happens now: an unsynced `created` event only
                     // leaves the row in doubt for a rerun, which finds the ticket. So the worker
@@ -600,11 +588,13 @@ final class BulkRun: @unchecked Sendable {
         return nil
     }
 
-    /// A short, stable hash of the request (FNV-1a over its JSON, keys sorted, slashes escaped:
-    /// the bytes `JSONEncoder` gave when journals first recorded it).
+    /// A short, stable hash of the request: FNV-1a over its JSON as `JSONEncoder` writes it with
+    /// sorted keys (slashes escaped), the bytes journals have always recorded it by.
     static func fingerprint(_ request: CreateTicketRequest) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in request.json(escapingSlashes: true) {
+        for byte in (try? encoder.encode(request)) ?? Data() {
             hash ^= UInt64(byte)
             hash = hash &* 0x0000_0100_0000_01b3
         }
@@ -738,7 +728,7 @@ final class AttemptAnnouncer: @unchecked Sendable {
         }
     }
 
-    /// Records a batch's events; they are made off the caller's thread (the event loop that
+    /// Records a batch's events; they are made off the caller's thread (the task that
     /// sends), each with its request's fingerprint.
     private func record(_ batch: Int) {
         // The batch's rows only: a copy of them all would be copied again by the next append.

@@ -20,6 +20,14 @@ public struct ConnectionSettings: Sendable, Hashable {
     /// Why requests cannot be made with these settings (a broken config file), said for the
     /// user; nil when nothing stands in the way.
     public var problem: String?
+    /// The proxy given explicitly (`--proxy`, the config file's `proxy`); "" for none. Nil: the
+    /// environment's (`https_proxy`, …), as curl reads it.
+    public var proxy: String?
+    /// Where `proxy` came from, for messages ("--proxy").
+    public var proxyOrigin: String?
+    /// A PEM file of certificates trusted besides the system's (the config file's `caFile`);
+    /// `SSL_CERT_FILE` and `SSL_CERT_DIR` add theirs.
+    public var caFile: String?
 
     /// Settings from one place; a key given with a URL is bound to that URL.
     public init(apiURL: String? = nil, login: String? = nil, apiKey: String? = nil) {
@@ -59,6 +67,11 @@ public struct ConnectionSettings: Sendable, Hashable {
             merged.keyURL = other.keyURL
         }
         if let v = other.problem { merged.problem = v }
+        if let v = other.proxy {
+            merged.proxy = v
+            merged.proxyOrigin = other.proxyOrigin
+        }
+        if let v = other.caFile { merged.caFile = v }
         if other.allowInsecureHTTP { merged.allowInsecureHTTP = true }
         if let v = other.requestTimeout { merged.requestTimeout = v }
         if let v = other.retries { merged.retries = v }
@@ -99,9 +112,10 @@ public struct ConnectionSettings: Sendable, Hashable {
     }
 
     /// The settings the config file may hold.
-    static let fileKeys = ["apiUrl", "login", "apiKey"]
+    static let fileKeys = ["apiUrl", "login", "apiKey", "proxy", "caFile"]
 
-    /// Reads the config file (`{"apiUrl": …, "login": …, "apiKey": …}`); nil when there is none.
+    /// Reads the config file (`{"apiUrl": …, "login": …, "apiKey": …, "proxy": …, "caFile": …}`);
+    /// nil when there is none.
     /// A problem names the file, the setting, and the line and column where it is. A file that
     /// holds a key and that others can read is refused, as ssh refuses such keys.
     public static func fromConfigFile(at path: String) throws(FileProblem) -> ConnectionSettings? {
@@ -144,7 +158,16 @@ public struct ConnectionSettings: Sendable, Hashable {
         if strings["apiKey"] != nil && info.st_mode & 0o077 != 0 {
             throw FileProblem(description: "\(path) holds an API key but others can read it; run: chmod 600 \(path)")
         }
-        return ConnectionSettings(apiURL: strings["apiUrl"], login: strings["login"], apiKey: strings["apiKey"])
+        var settings = ConnectionSettings(apiURL: strings["apiUrl"], login: strings["login"], apiKey: strings["apiKey"])
+        if let proxy = strings["proxy"] {
+            settings.proxy = proxy
+            settings.proxyOrigin = "'proxy' in \(path)"
+        }
+        settings.caFile = strings["caFile"].map { caFile in
+            // Relative to the config file's folder, as a path in a config file is read.
+            caFile.hasPrefix("/") ? caFile : ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(caFile)
+        }
+        return settings
     }
 
     /// The settings in force before any script runs, weakest first: the config file, the
@@ -187,6 +210,8 @@ public struct ConnectionSettings: Sendable, Hashable {
         var embedded = try sandbox()
         embedded.requestTimeout = commandLine.requestTimeout
         embedded.retries = commandLine.retries
+        embedded.proxy = commandLine.proxy
+        embedded.proxyOrigin = commandLine.proxyOrigin
         return (embedded, warnings)
     }
 
@@ -203,11 +228,44 @@ public struct ConnectionSettings: Sendable, Hashable {
             throw LiveChatError(kind: .auth, message: "no API key configured: set LIVECHAT_API_KEY, put it in \(Self.configFilePath()), or call livechat.configure{apiKey = …}")
         }
         var configuration = LiveChatConfiguration(apiURL: apiURL ?? LiveChatConfiguration.defaultAPIURL, login: login, apiKey: apiKey, allowInsecureHTTP: allowInsecureHTTP)
+        configuration.proxy = try LiveChatProxy.select(
+            explicit: proxy.map { ($0, proxyOrigin ?? "the proxy URL") }, environment: Self.proxyEnvironment(),
+            apiURL: configuration.apiURL)?.proxy
+        configuration.additionalTrustRoots = trustRoots()
         if let requestTimeout, Self.timeoutProblem(requestTimeout, "") == nil {
             configuration.requestTimeout = .milliseconds(Int64((requestTimeout * 1000).rounded(.up)))
         }
         if let retries { configuration.retryPolicy.maxAttempts = retries + 1 }
         return configuration
+    }
+
+    /// The variables `LiveChatProxy.select` reads, those that are set.
+    static let proxyVariables = ["https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY",
+                                 "no_proxy", "NO_PROXY"]
+
+    static func proxyEnvironment(_ environment: (String) -> String? = ConnectionSettings.getenv) -> [String: String] {
+        var values: [String: String] = [:]
+        for name in proxyVariables { values[name] = environment(name) }
+        return values
+    }
+
+    /// The proxy passwords these settings and the environment hold: never printed, never kept
+    /// in the history.
+    func proxySecrets(_ environment: (String) -> String? = ConnectionSettings.getenv) -> [String] {
+        let urls = [proxy].compactMap { $0 } + Self.proxyVariables.compactMap(environment)
+        return urls.flatMap { url in (try? LiveChatProxy(url: url))?.secrets ?? [] }
+    }
+
+    /// The trust files and folders: the config file's `caFile`, then `SSL_CERT_FILE` and the
+    /// folders of `SSL_CERT_DIR` (colon-separated), as OpenSSL reads them; each adds to the
+    /// system's roots.
+    func trustRoots(_ environment: (String) -> String? = ConnectionSettings.getenv) -> [String] {
+        var paths = [caFile].compactMap { $0 }
+        if let file = environment("SSL_CERT_FILE"), !file.isEmpty { paths.append(file) }
+        if let folders = environment("SSL_CERT_DIR") {
+            paths += folders.split(separator: ":").map(String.init)
+        }
+        return paths
     }
 
     /// The URL a key was bound to when it may not go to the URL in force; nil when the key (if

@@ -183,7 +183,6 @@ final class CreateTicketsFunctions {
                          module: LiveChatModule) -> Result<(BulkRun, AttemptStats), LiveChatError> {
         let window = AdaptiveConcurrency(maximum: options.bulk.concurrency)
         let attemptStats = AttemptStats()
-        let executor = EventLoopTaskExecutor.next()
         var client: LiveChatClient?
         var journal: Journal?
         var identity: Journal.RunIdentity?
@@ -198,9 +197,8 @@ final class CreateTicketsFunctions {
                 // A connection for every worker, so that the concurrency asked for is what is sent.
                 configuration.maxConnections = max(configuration.maxConnections, options.bulk.concurrency)
                 _ = try configuration.validatedBaseURL()
-                // One client for every worker: one connection pool, and one shared 429 pause. Its
-                // connections and the run's tasks share one event loop (see BulkRun.start).
-                client = LiveChatClient(configuration: configuration, executor: executor,
+                // One client for every worker: one connection pool, and one shared 429 pause.
+                client = LiveChatClient(configuration: configuration,
                                         onAttempt: BulkRun.attemptObserver(window, attemptStats))
                 if let path = options.journal {
                     let opened = try Journal(path: path)
@@ -232,7 +230,7 @@ final class CreateTicketsFunctions {
         }
         var bulkOptions = options.bulk
         bulkOptions.identity = identity
-        let run = BulkRun(rows: rows, feed: feed, client: client, journal: journal, window: window, executor: executor,
+        let run = BulkRun(rows: rows, feed: feed, client: client, journal: journal, window: window,
                                options: bulkOptions)
         run.start()
         return .success((run, attemptStats))

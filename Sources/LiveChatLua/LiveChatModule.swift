@@ -9,7 +9,10 @@ public final class LiveChatModule {
     unowned let state: LuaState
     /// Settings from the config file, environment and command line.
     public var baseSettings: ConnectionSettings {
-        didSet { secrets.add(baseSettings.apiKey) }
+        didSet {
+            secrets.add(baseSettings.apiKey)
+            for secret in baseSettings.proxySecrets() { secrets.add(secret) }
+        }
     }
     /// Settings made by `livechat.configure{…}`, which take precedence.
     var configured = ConnectionSettings()
@@ -45,6 +48,7 @@ public final class LiveChatModule {
         self.state = state
         self.baseSettings = settings
         secrets.add(settings.apiKey)
+        for secret in settings.proxySecrets() { secrets.add(secret) }
     }
 
     /// Every API key given to this module, for the prompt's history and every message.

@@ -76,6 +76,11 @@ struct BulkCommand: ParsableCommand {
     @Option(help: "Per-request timeout, in seconds.")
     var timeout: Double?
 
+    @Option(name: .customLong("proxy"), help: ArgumentHelp(
+        "The HTTP proxy, http://[USER:PASSWORD@]HOST:PORT (\"\" for none); by default https_proxy, all_proxy and no_proxy, as curl reads them.",
+        valueName: "URL"))
+    var proxy: String?
+
     @Flag(name: .customLong("insecure-http"), help: "Allow plain http:// to a host other than loopback.")
     var insecureHTTP = false
 
@@ -105,6 +110,9 @@ struct BulkCommand: ParsableCommand {
             throw ValidationError("\(problem), got \(ValuePrinter.format(float: timeout))")
         }
         guard (1...100).contains(maxAttempts) else { throw ValidationError("--max-attempts must be from 1 to 100") }
+        if let proxy, !proxy.isEmpty {
+            do { _ = try LiveChatProxy(url: proxy, origin: "--proxy") } catch { throw ValidationError(error.message) }
+        }
         guard delimiter.unicodeScalars.count == 1 else { throw ValidationError("--delimiter must be one character") }
         for mapping in mappings {
             let parts = mapping.split(separator: "=", maxSplits: 1).map(String.init)
@@ -182,7 +190,7 @@ struct BulkCommand: ParsableCommand {
 
     /// The connection settings, weakest first: config file, environment, command line, `--sandbox`.
     private func connectionSettings() throws -> ConnectionSettings {
-        try Interpreter.connectionSettings(apiURL: apiURL, login: login, timeout: timeout,
+        try Interpreter.connectionSettings(apiURL: apiURL, login: login, proxy: proxy, timeout: timeout,
                                            insecureHTTP: insecureHTTP, sandbox: sandbox && !dryRun)
     }
 }

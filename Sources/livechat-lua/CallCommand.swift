@@ -100,7 +100,7 @@ enum CallCommand {
     }
 
     static let usage = """
-    usage: livechat-lua call OPERATION [FILE|-] [--sandbox] [--api-url URL] [--login EMAIL]
+    usage: livechat-lua call OPERATION [FILE|-] [--sandbox] [--api-url URL] [--login EMAIL] [--proxy URL]
       OPERATION: \(ConnectorCall.operations.joined(separator: ", "))
       FILE: a JSON request in the WSO2 LiveChat connector's shape (default: standard input), e.g.
         {"apiUrl": "https://api.livechatinc.com", "login": "agent@example.com", "apiKey": "…",

@@ -78,9 +78,13 @@ enum Interpreter {
     /// `--sandbox` over all of them; warnings (a config file's problem, settings the sandbox
     /// overrides) are printed on stderr.
     static func connectionSettings(
-        apiURL: String?, login: String?, timeout: Double?, insecureHTTP: Bool, sandbox: Bool
+        apiURL: String?, login: String?, proxy: String?, timeout: Double?, insecureHTTP: Bool, sandbox: Bool
     ) throws -> ConnectionSettings {
         var command = ConnectionSettings(apiURL: apiURL, login: login)
+        if let proxy {
+            command.proxy = proxy
+            command.proxyOrigin = "'--proxy'"
+        }
         command.requestTimeout = timeout
         command.allowInsecureHTTP = insecureHTTP
         let (settings, warnings) = try ConnectionSettings.resolved(
@@ -91,7 +95,7 @@ enum Interpreter {
 
     /// The connection settings of the interpreter's command line.
     static func connectionSettings(_ options: LuaOptions) throws -> ConnectionSettings {
-        try connectionSettings(apiURL: options.apiURL, login: options.login, timeout: options.timeout,
+        try connectionSettings(apiURL: options.apiURL, login: options.login, proxy: options.proxy, timeout: options.timeout,
                                insecureHTTP: options.insecureHTTP, sandbox: options.sandbox)
     }
 
@@ -152,6 +156,7 @@ enum Interpreter {
           --api-url URL      the API's base URL (default https://api.livechatinc.com)
           --login EMAIL      the agent login (the API key comes from LIVECHAT_API_KEY, the
                              config file or, at a terminal, a prompt; never the command line)
+          --proxy URL        the HTTP proxy, http://[USER:PASSWORD@]HOST:PORT ("" for none)
           --timeout SECONDS  per-request timeout of API calls (more than 0, at most 3600)
           --max-memory SIZE  cap the Lua state's memory (e.g. 256M)
           --json             print the script's returned values as JSON
@@ -159,8 +164,10 @@ enum Interpreter {
           --help             this text
 
         Environment: LIVECHAT_API_URL, LIVECHAT_LOGIN, LIVECHAT_API_KEY, LUA_INIT, LUA_PATH,
-        LUA_CPATH, NO_COLOR. Config file: \(ConnectionSettings.configFilePath()).
-        A key given with an API URL is sent only to that URL.
+        LUA_CPATH, NO_COLOR; https_proxy, http_proxy, all_proxy, no_proxy (as curl reads them;
+        loopback hosts are reached directly); SSL_CERT_FILE, SSL_CERT_DIR (certificates trusted
+        besides the system's). Config file: \(ConnectionSettings.configFilePath()), with apiUrl,
+        login, apiKey, proxy, caFile. A key given with an API URL is sent only to that URL.
 
         Exit status: 0 success; 1 a failed script (also an error in a spawned coroutine that
         nothing waited for); 2 a usage error; os.exit(n) exits with n.

@@ -1,3 +1,4 @@
+import LiveChat
 import LiveChatLua
 
 /// The command line of the interpreter, read as the reference `lua` reads it: options up to the
@@ -19,6 +20,8 @@ struct LuaOptions {
     /// `--api-url`, `--login`: connection settings from the command line.
     var apiURL: String?
     var login: String?
+    /// `--proxy URL`: the HTTP proxy for API calls ("" for none, over the environment's).
+    var proxy: String?
     /// `--timeout SECONDS`: the per-request timeout of API calls.
     var timeout: Double?
     /// `--max-memory BYTES`: the Lua state's memory cap (K, M, G suffixes allowed).
@@ -127,6 +130,13 @@ struct LuaOptions {
         case "--insecure-http": try flag(); insecureHTTP = true
         case "--api-url": apiURL = try value()
         case "--login": login = try value()
+        case "--proxy":
+            let url = try value()
+            // Checked where it enters: a usage error before anything runs.
+            if !url.isEmpty {
+                do { _ = try LiveChatProxy(url: url, origin: "'--proxy'") } catch { throw Failure(message: error.message) }
+            }
+            proxy = url
         case "--api-key":
             throw Failure(message: "the API key is never given on the command line (it would show in ps and shell history); set LIVECHAT_API_KEY or use the config file")
         case "--timeout":

@@ -46,20 +46,4 @@ final class ConfigurationTests: ClientTestCase {
         }
     }
 
-    func testTheOriginOfABaseURLGivesHostPortPrefixAndTheHostHeader() throws {
-        let sandbox = try HTTPOrigin(baseURL: "http://127.0.0.1:8080/v2")
-        XCTAssertEqual([sandbox.host, String(sandbox.port), sandbox.pathPrefix, sandbox.hostHeader],
-                       ["127.0.0.1", "8080", "/v2", "127.0.0.1:8080"])
-        XCTAssertFalse(sandbox.useTLS)
-        XCTAssertTrue(sandbox.hostIsAddress)
-
-        let production = try HTTPOrigin(baseURL: LiveChatConfiguration.defaultAPIURL)
-        XCTAssertEqual([production.host, String(production.port), production.pathPrefix, production.hostHeader],
-                       ["api.livechatinc.com", "443", "", "api.livechatinc.com"])
-        XCTAssertTrue(production.useTLS)
-        XCTAssertFalse(production.hostIsAddress, "a name is sent to TLS as the server name")
-
-        let loopback6 = try HTTPOrigin(baseURL: "http://[::1]:9000/api/v2/")
-        XCTAssertEqual([loopback6.host, loopback6.pathPrefix, loopback6.hostHeader], ["::1", "/api/v2", "[::1]:9000"])
-    }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import NIOPosix
 import XCTest
 
 @testable import LiveChat
@@ -48,48 +47,6 @@ final class ConnectionPoolTests: ClientTestCase {
         XCTAssertEqual(connections.count, 3)
         XCTAssertNotEqual(connections[0], connections[1], "the server said it would close the first")
         XCTAssertEqual(connections[1], connections[2], "the second was kept alive")
-    }
-
-    func testAConnectionIdleTooLongIsReplacedNotReused() async throws {
-        let server = try await startServer(always: .json(200, DocsSamples.ticket))
-        let origin = try HTTPOrigin(baseURL: server.baseURL)
-        let connections = try HTTPConnections(
-            origin: origin, group: MultiThreadedEventLoopGroup.singleton, maxConnections: 4,
-            connectTimeout: .seconds(1), idleLimit: .milliseconds(150))
-        addTeardownBlock { await connections.shutdown() }
-        let request = HTTPExchangeRequest(
-            method: .GET, target: "/tickets/ABCDE", headerLines: HTTPExchangeRequest.headerLines([("Host", origin.hostHeader)]), body: nil)
-        _ = try await connections.execute(request, timeout: .seconds(1), maxResponseBytes: 1 << 20)
-        _ = try await connections.execute(request, timeout: .seconds(1), maxResponseBytes: 1 << 20)
-        try await Task.sleep(for: .milliseconds(300))
-        _ = try await connections.execute(request, timeout: .seconds(1), maxResponseBytes: 1 << 20)
-        let used = server.requests.map(\.clientPort)
-        XCTAssertEqual(used[0], used[1], "reused while fresh")
-        XCTAssertNotEqual(used[1], used[2], "replaced after idling past the limit")
-    }
-
-    func testARequestThatFindsNoFreeConnectionInTimeWasNeverSent() async throws {
-        let server = try await startServer(always: .json(200, DocsSamples.ticket, delay: .milliseconds(800)))
-        let origin = try HTTPOrigin(baseURL: server.baseURL)
-        let connections = try HTTPConnections(
-            origin: origin, group: MultiThreadedEventLoopGroup.singleton, maxConnections: 1, connectTimeout: .seconds(1))
-        addTeardownBlock { await connections.shutdown() }
-        let request = HTTPExchangeRequest(
-            method: .POST, target: "/tickets", headerLines: HTTPExchangeRequest.headerLines([("Host", origin.hostHeader)]),
-            body: Array("{}".utf8))
-        async let first = connections.execute(request, timeout: .seconds(3), maxResponseBytes: 1 << 20)
-        try await Task.sleep(for: .milliseconds(100))
-        do {
-            _ = try await connections.execute(request, timeout: .milliseconds(200), maxResponseBytes: 1 << 20)
-            XCTFail("the only connection was busy")
-        } catch let error as TransportFailure.AttemptTimedOut {
-            XCTAssertFalse(error.sent)
-            let (classified, failure) = TransportFailure.classify(error, host: "h", configuration: LiveChatConfiguration(login: "a", apiKey: "b"))
-            XCTAssertEqual(classified.kind, .timeout)
-            XCTAssertEqual(failure, .connectionNotEstablished, "safe to send again, even a create")
-        }
-        _ = try await first
-        XCTAssertEqual(server.requests.count, 1, "the second request never left")
     }
 
     func testHTTPSToAServerThatDoesNotSpeakTLSFailsAsATLSErrorWithoutRetrying() async throws {

@@ -6,7 +6,7 @@ import XCTest
 final class RequestEncodingTests: XCTestCase {
     /// The body the client sends for a create.
     private func jsonObject(_ request: CreateTicketRequest) throws -> NSDictionary {
-        try JSONSerialization.jsonObject(with: Data(request.json())) as! NSDictionary
+        try JSONSerialization.jsonObject(with: JSONEncoder().encode(request)) as! NSDictionary
     }
 
     func testCreateRequestEncodesTheNestedShape() throws {
@@ -27,27 +27,6 @@ final class RequestEncodingTests: XCTestCase {
     func testCreateRequestOmitsAbsentFieldsSoTheServerAppliesDefaults() throws {
         let request = CreateTicketRequest(message: "Hi", requesterEmail: "mary@example.com")
         XCTAssertEqual(try jsonObject(request), ["message": "Hi", "requester": ["mail": "mary@example.com"]] as NSDictionary)
-    }
-
-    func testHandWrittenJSONIsByteForByteWhatJSONEncoderWrites() throws {
-        let tricky = "quote \" backslash \\ slash / tab \t newline \n cr \r bell \u{07} bs \u{08} ff \u{0C} us \u{1F} del \u{7F} é ✓ 😀 \u{2028}"
-        let requests = [
-            CreateTicketRequest(message: "Hi", requesterEmail: "mary@example.com"),
-            CreateTicketRequest(
-                message: tricky, requesterEmail: "a/b@example.com", requesterName: tricky, subject: tricky,
-                sourceType: "chat-window", sourceURL: "https://shop.example/help?a=1&b=2", assigneeId: "jane@example.com",
-                groups: [0, 2, -3, 1_000_000]),
-            CreateTicketRequest(message: "x", requesterEmail: "m@e.com", sourceURL: "https://only.url/", groups: []),
-            CreateTicketRequest(message: "", requesterEmail: "", sourceType: "mail"),
-        ]
-        for request in requests {
-            for escapingSlashes in [false, true] {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = escapingSlashes ? [.sortedKeys] : [.sortedKeys, .withoutEscapingSlashes]
-                let expected = String(decoding: try encoder.encode(request), as: UTF8.self)
-                XCTAssertEqual(String(decoding: request.json(escapingSlashes: escapingSlashes), as: UTF8.self), expected)
-            }
-        }
     }
 
     func testQueryEncodesEveryFilterWithTheSpecKeys() {
