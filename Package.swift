@@ -104,11 +104,13 @@ let package = Package(
         ),
         // Benchmarks, run by scripts/bench-*.
         .executableTarget(name: "bench-bridge", dependencies: ["LuaHost"], path: "Benchmarks/BridgeBenchmark"),
+        // Test helpers shared by test targets: a CONNECT proxy and a CA made with openssl.
+        .target(name: "TestProxy", path: "Tests/TestProxy"),
         .testTarget(name: "LuaHostTests", dependencies: ["LuaHost", "CLuaShim"]),
         .testTarget(
             name: "LiveChatTests",
             dependencies: [
-                "LiveChat",
+                "LiveChat", "TestProxy",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -125,7 +127,7 @@ let package = Package(
         ),
         .testTarget(name: "BulkCreationTests", dependencies: ["BulkCreation"]),
         .testTarget(name: "LiveChatLuaTests", dependencies: ["LiveChatLua", "LiveChatSandbox", "LiveChat", "LuaHost"]),
-        .testTarget(name: "CLITests", dependencies: ["LiveChatSandbox"]),
+        .testTarget(name: "CLITests", dependencies: ["LiveChatSandbox", "TestProxy"]),
     ],
     swiftLanguageModes: [.v5]
 )

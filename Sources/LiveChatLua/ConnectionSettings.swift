@@ -263,7 +263,11 @@ public struct ConnectionSettings: Sendable, Hashable {
         var paths = [caFile].compactMap { $0 }
         if let file = environment("SSL_CERT_FILE"), !file.isEmpty { paths.append(file) }
         if let folders = environment("SSL_CERT_DIR") {
-            paths += folders.split(separator: ":").map(String.init)
+            // A search path, as OpenSSL reads it: a folder that is not there is passed over.
+            paths += folders.split(separator: ":").map(String.init).filter { folder in
+                var isFolder: ObjCBool = false
+                return FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) && isFolder.boolValue
+            }
         }
         return paths
     }
