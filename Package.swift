@@ -71,8 +71,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // The bulk engine's pure parts, no Lua: the row state machine and the reconciliation rule.
-        .target(name: "BulkCreation"),
+        // The bulk engine, no Lua: rows in, tickets out through the client's public API, exactly
+        // once. Its pure heart: the row state machine and the reconciliation rule.
+        .target(name: "BulkCreation", dependencies: ["LiveChat"]),
         .target(
             name: "LiveChatLua",
             dependencies: [
@@ -125,8 +126,8 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
-        .testTarget(name: "BulkCreationTests", dependencies: ["BulkCreation"]),
-        .testTarget(name: "LiveChatLuaTests", dependencies: ["LiveChatLua", "LiveChatSandbox", "LiveChat", "LuaHost"]),
+        .testTarget(name: "BulkCreationTests", dependencies: ["BulkCreation", "LiveChat"]),
+        .testTarget(name: "LiveChatLuaTests", dependencies: ["LiveChatLua", "BulkCreation", "LiveChatSandbox", "LiveChat", "LuaHost"]),
         .testTarget(name: "CLITests", dependencies: ["LiveChatSandbox", "TestProxy"]),
     ],
     swiftLanguageModes: [.v5]

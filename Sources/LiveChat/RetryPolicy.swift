@@ -63,6 +63,20 @@ public struct RetryPolicy: Sendable, Hashable {
         }
     }
 
+    /// Whether a failed call's error shows that the server made nothing (so a create may be sent
+    /// again without a duplicate): the request never reached it (the policy allowed a retry),
+    /// or it refused the request (401, 403, 404, 4xx validation, 429, 503), or it was never sent
+    /// (a configuration problem). Otherwise (a timeout, a connection lost mid-request, another
+    /// 5xx, an answer that cannot be read) the ticket may exist.
+    public static func provesNothingWasCreated(by error: LiveChatError) -> Bool {
+        if error.retryable { return true }
+        switch error.kind {
+        case .auth, .validation, .notFound, .rateLimited, .configuration: return true
+        case .server: return error.status == 503
+        case .network, .timeout, .protocol, .cancelled: return false
+        }
+    }
+
     /// The backoff ceiling after `attempt` attempts have failed: `baseDelay · 2^(attempt-1)`,
     /// at most `maxDelay`.
     public func backoffCeiling(afterAttempt attempt: Int) -> Duration {

@@ -1,3 +1,4 @@
+import BulkCreation
 import Foundation
 import LiveChat
 import LuaHost

@@ -1,3 +1,4 @@
+import BulkCreation
 import Foundation
 import LiveChat
 import LuaHost
@@ -137,7 +138,7 @@ final class CreateTicketsFunctions {
                 do {
                     return .success(try TicketArguments(.table(fields), allowed: TicketArguments.createFields, ignoring: key).createRequest())
                 } catch {
-                    return .failure(CheckProblem(TicketArguments.message(of: error)))
+                    return .failure(RowProblem(TicketArguments.message(of: error)))
                 }
             },
             problem: { number, message in
@@ -148,19 +149,11 @@ final class CreateTicketsFunctions {
     /// Rows checked into requests (see `RowChecker`), all at once.
     static func checkRows(
         count: Int,
-        identity: (Int) -> Result<String?, CheckProblem>,
-        request: (Int) -> Result<CreateTicketRequest, CheckProblem>,
+        identity: (Int) -> Result<String?, RowProblem>,
+        request: (Int) -> Result<CreateTicketRequest, RowProblem>,
         problem: (Int, String) -> LiveChatError
     ) -> [BulkRow] {
         RowChecker().check(count: count, identity: identity, request: request, problem: problem)
-    }
-
-    /// Why a row cannot be sent, as `checkRows` is told it.
-    struct CheckProblem: Error, CustomStringConvertible, ExpressibleByStringInterpolation {
-        var description: String
-        init(_ description: String) { self.description = description }
-        init(stringLiteral value: String) { description = value }
-        init(stringInterpolation: DefaultStringInterpolation) { description = String(stringInterpolation: stringInterpolation) }
     }
 
     /// Opens the journal and the run's own client, and starts the run.
@@ -176,64 +169,14 @@ final class CreateTicketsFunctions {
         }
     }
 
-    /// Opens the journal and the run's own client, and starts a run; or why it cannot start (no
-    /// credentials, an unusable journal).
-    /// With a `feed`, more rows reach the run after it has started.
+    /// Starts a run with the module's settings; or why it cannot start (no credentials, an
+    /// unusable journal or results file). With a `feed`, more rows reach the run after it has
+    /// started.
     static func startRun(_ rows: [BulkRow], _ options: ParsedOptions, feed: RowFeed? = nil,
                          module: LiveChatModule) -> Result<(BulkRun, AttemptStats), LiveChatError> {
-        let window = AdaptiveConcurrency(maximum: options.bulk.concurrency)
-        let attemptStats = AttemptStats()
-        var client: LiveChatClient?
-        var journal: Journal?
-        var identity: Journal.RunIdentity?
-        if !options.bulk.dryRun {
-            do {
-                // Checked before anything is sent: a results file that cannot be written would
-                // otherwise be found out after every ticket was made.
-                if let results = options.bulk.resultsPath, let problem = BulkResults.writeProblem(results) {
-                    throw LiveChatError(kind: .configuration, message: "cannot write the results file \(results): \(problem); nothing was sent")
-                }
-                var configuration = try module.requestSettings(.init()).clientConfiguration()
-                // A connection for every worker, so that the concurrency asked for is what is sent.
-                configuration.maxConnections = max(configuration.maxConnections, options.bulk.concurrency)
-                _ = try configuration.validatedBaseURL()
-                // One client for every worker: one connection pool, and one shared 429 pause.
-                client = LiveChatClient(configuration: configuration,
-                                        onAttempt: BulkRun.attemptObserver(window, attemptStats))
-                if let path = options.journal {
-                    let opened = try Journal(path: path)
-                    let this = Journal.RunIdentity(
-                        service: "\(try configuration.validatedBaseURL()) as \(configuration.login)",
-                        keyScheme: options.keyScheme, mapping: options.mapping)
-                    // The journal's records mean something only for the run that wrote them: rows
-                    // created on another service, or keyed another way, would be skipped or sent
-                    // twice. A journal with no row yet belongs to any run.
-                    if !opened.isEmpty {
-                        let differences = opened.lastRun.map { $0.differences(from: this) }
-                            ?? ["it was written by an earlier version of livechat-lua"]
-                        if !differences.isEmpty {
-                            throw LiveChatError(kind: .configuration, message: """
-                                the journal \(path) belongs to another run: \(differences.joined(separator: "; ")). \
-                                Nothing was sent. To resume that run, repeat its options; to start afresh, give another \
-                                journal or move this one away (the rows it created would then be created again)
-                                """)
-                        }
-                    }
-                    journal = opened
-                    identity = this
-                }
-            } catch {
-                let failure = (error as? LiveChatError) ?? LiveChatError(kind: .configuration, message: "\(error)")
-                if let client { Task { try? await client.shutdown() } }
-                return .failure(failure)
-            }
-        }
-        var bulkOptions = options.bulk
-        bulkOptions.identity = identity
-        let run = BulkRun(rows: rows, feed: feed, client: client, journal: journal, window: window,
-                               options: bulkOptions)
-        run.start()
-        return .success((run, attemptStats))
+        BulkRun.start(rows: rows, feed: feed, options: options.bulk, journal: options.journal,
+                      keyScheme: options.keyScheme, mapping: options.mapping,
+                      configuration: { try module.requestSettings(.init()).clientConfiguration() })
     }
 
     /// `next(run)` → the next batch of outcomes (every one when the script keeps tickets, else
@@ -295,91 +238,4 @@ final class CreateTicketsFunctions {
         for (name, value) in self.stats.removeValue(forKey: id)?.snapshot ?? [:] { table[name] = .integer(Int64(value)) }
         return .value(.table(table))
     }
-}
-
-/// Checks a run's rows into requests, all at once or a chunk after another (rows numbered on
-/// from the previous chunk). Keys first, in order: `identity` gives a row's key (nil: its
-/// number) or why it has none, and a repeated key fails the later row, across chunks too. Then
-/// every row's fields, which depend on nothing else: `request` runs for the rows with a key, a
-/// large chunk in parallel slices on the cores the run has not started to use yet. `problem`
-/// words a row's failure. The closures take indices within the chunk.
-final class RowChecker {
-    private var firstRowOfKey: [String: Int] = [:]
-    /// How many rows of each content fingerprint were seen so far.
-    private var occurrences: [String: Int] = [:]
-    /// Rows checked so far.
-    private(set) var count = 0
-
-    func check(
-        count chunk: Int,
-        identity: (Int) -> Result<String?, CreateTicketsFunctions.CheckProblem>,
-        request: (Int) -> Result<CreateTicketRequest, CreateTicketsFunctions.CheckProblem>,
-        problem: (Int, String) -> LiveChatError
-    ) -> [BulkRow] {
-        let offset = count
-        count += chunk
-        var identities: [(key: String, failure: LiveChatError?)] = []
-        identities.reserveCapacity(chunk)
-        var byContent: [Int] = []
-        for index in 0..<chunk {
-            let number = offset + index + 1
-            switch identity(index) {
-            case .failure(let message):
-                identities.append((String(number), problem(number, message.description)))
-            case .success(nil):
-                // Identified by content, once the request is known (below).
-                identities.append((String(number), nil))
-                byContent.append(index)
-            case .success(let key?):
-                let rowKey = key
-                if let earlier = firstRowOfKey[rowKey] {
-                    identities.append((rowKey, problem(number, "key '\(rowKey)' repeats row \(earlier)'s")))
-                } else {
-                    firstRowOfKey[rowKey] = number
-                    identities.append((rowKey, nil))
-                }
-            }
-        }
-        func check(_ index: Int) -> BulkRow {
-            let number = offset + index + 1
-            let (rowKey, failure) = identities[index]
-            if let failure { return BulkRow(number: number, key: rowKey, request: .failure(failure)) }
-            return BulkRow(number: number, key: rowKey, request: request(index).mapError { problem(number, $0.description) })
-        }
-        let slices = chunk >= 2_000 ? max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8)) : 1
-        var rows: [BulkRow]
-        if slices == 1 {
-            rows = (0..<chunk).map(check)
-        } else {
-            let checked = SliceResults<BulkRow>(slices)
-            DispatchQueue.concurrentPerform(iterations: slices) { slice in
-                let range = (slice * chunk / slices)..<((slice + 1) * chunk / slices)
-                checked.set(slice, range.map(check))
-            }
-            rows = checked.joined()
-        }
-        // A row without a key is its content and its place among rows of the same content, in
-        // file order (across chunks): inserting, removing or moving other rows changes nothing
-        // for it, and two identical rows are still two tickets.
-        for index in byContent {
-            guard case .success = rows[index].request else { continue }
-            let fingerprint = rows[index].fingerprint
-            let occurrence = (occurrences[fingerprint] ?? 0) + 1
-            occurrences[fingerprint] = occurrence
-            rows[index].key = "\(fingerprint)#\(occurrence)"
-        }
-        return rows
-    }
-}
-
-/// The results of parallel slices, each set once from its own thread, joined in slice order.
-private final class SliceResults<Element>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var slices: [[Element]]
-
-    init(_ count: Int) { slices = Array(repeating: [], count: count) }
-
-    func set(_ slice: Int, _ elements: [Element]) { lock.withLock { slices[slice] = elements } }
-
-    func joined() -> [Element] { lock.withLock { Array(slices.joined()) } }
 }

@@ -2,6 +2,7 @@ import Foundation
 import LiveChatSandbox
 import LuaHost
 import XCTest
+@testable import BulkCreation
 @testable import LiveChatLua
 
 /// `livechat.createTickets`: every row created once, outcomes reported, argument errors in the

@@ -1,30 +1,39 @@
 import Foundation
 import LiveChat
 import XCTest
+@testable import BulkCreation
 @testable import LiveChatLua
 
 /// The journal's event lines, written by hand, are the JSON `JSONEncoder` writes with sorted keys,
 /// and read back as the same events.
 final class JournalLineTests: XCTestCase {
-    func testEventLinesAreTheJSONOfTheEncoderWithSortedKeys() throws {
-        let events: [Journal.Event] = [
-            .init(event: "run", key: "", time: "2026-11-29T20:00:00.123Z", service: "https://api.livechatinc.com/v2/ as me@example.com"),
-            .init(event: "attempt", key: "row \"7\"\\x", row: 7, time: "2026-11-29T20:00:01.000Z", fingerprint: "fnv1a64:ab12"),
-            .init(event: "created", key: "ünïcödé/🙂", row: 8, time: "2026-11-29T20:00:02.004Z", ticket: "AB12C", via: "reconciled"),
-            .init(event: "failed", key: "tab\there\nnewline\r\u{1}", row: 9, time: "2026-11-29T20:00:03.999Z",
-                  error: .init(kind: "validation", status: 422, message: "field 'message' \"is\" required")),
-            .init(event: "failed", key: "k", row: 10, time: "2026-11-29T20:00:04.000Z",
-                  error: .init(kind: "network", status: nil, message: "connection lost")),
+    func testEventLinesKeepTheFormatEarlierJournalsWereWrittenIn() throws {
+        // Journals outlive versions: a line of an earlier run must read the same, and a new
+        // line must be one an earlier version can read.
+        let events: [(Journal.Event, String)] = [
+            (.init(event: "attempt", key: "row \"7\"/x", row: 7, time: "2026-11-29T20:00:01.000Z", fingerprint: "fnv1a64:ab12"),
+             #"{"event":"attempt","fingerprint":"fnv1a64:ab12","key":"row \"7\"/x","row":7,"time":"2026-11-29T20:00:01.000Z"}"#),
+            (.init(event: "created", key: "ünï", row: 8, time: "2026-11-29T20:00:02.004Z", ticket: "AB12C", via: "reconciled"),
+             #"{"event":"created","key":"ünï","row":8,"ticket":"AB12C","time":"2026-11-29T20:00:02.004Z","via":"reconciled"}"#),
+            (.init(event: "failed", key: "tab\tnl\n", row: 9, time: "2026-11-29T20:00:03.999Z",
+                   error: .init(kind: "validation", status: 422, message: "required")),
+             #"{"error":{"kind":"validation","message":"required","status":422},"event":"failed","key":"tab\tnl\n","row":9,"time":"2026-11-29T20:00:03.999Z"}"#),
         ]
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        for event in events {
+        for (event, expected) in events {
             let line = event.line()
-            XCTAssertEqual(line.last, UInt8(ascii: "\n"))
-            let decoded = try JSONDecoder().decode(Journal.Event.self, from: Data(line.dropLast()))
-            XCTAssertEqual(try encoder.encode(decoded), try encoder.encode(event), String(decoding: line, as: UTF8.self))
-            XCTAssertEqual(String(decoding: line.dropLast(), as: UTF8.self), String(decoding: try encoder.encode(event), as: UTF8.self))
+            XCTAssertEqual(String(decoding: line, as: UTF8.self), expected + "\n")
+            let decoded = try JSONDecoder().decode(Journal.Event.self, from: Data(expected.utf8))
+            XCTAssertEqual(decoded.line(), line)
         }
+    }
+
+    func testARequestsFingerprintIsTheOneEarlierJournalsRecorded() {
+        // The hash earlier versions wrote for this request: a changed encoding would make every
+        // row of an earlier journal look edited.
+        let request = CreateTicketRequest(
+            message: "Parcel / missing", requesterEmail: "mary@example.com", requesterName: "Mary",
+            subject: "Order 7", sourceType: "chat-window", sourceURL: "https://shop.example/help", groups: [0, 2])
+        XCTAssertEqual(BulkRun.fingerprint(request), "fnv1a64:74596b1dd7911fb")
     }
 
     func testTimestampsAreUTCWithMilliseconds() {

@@ -1,5 +1,5 @@
 import XCTest
-@testable import LiveChatLua
+@testable import BulkCreation
 
 /// The AIMD window of a bulk run: halved once per congestion event, grown back by successes.
 final class AdaptiveConcurrencyTests: XCTestCase {

@@ -3,20 +3,20 @@ import Foundation
 import LiveChat
 
 /// One row of a bulk run, checked before anything is sent.
-struct BulkRow: Sendable {
+public struct BulkRow: Sendable {
     /// 1-based position in the caller's array.
-    let number: Int
+    public let number: Int
     /// The row's identity across runs: the key column's value, or (without one) the row's
     /// content fingerprint and its place among identical rows (`fnv1a64:…#2`), so that rows
     /// inserted, removed or moved around it change nothing for it.
-    var key: String
+    public var key: String
     /// The request, or why the row cannot be sent (an argument error's message).
-    let request: Result<CreateTicketRequest, LiveChatError>
+    public let request: Result<CreateTicketRequest, LiveChatError>
     /// `BulkRun.fingerprint` of the request (empty when it cannot be sent), made once, while
     /// rows are checked in parallel: the journal records it with every attempt, and compares it.
-    let fingerprint: String
+    public let fingerprint: String
 
-    init(number: Int, key: String, request: Result<CreateTicketRequest, LiveChatError>) {
+    public init(number: Int, key: String, request: Result<CreateTicketRequest, LiveChatError>) {
         self.number = number
         self.key = key
         self.request = request
@@ -25,28 +25,39 @@ struct BulkRow: Sendable {
 }
 
 /// What happened to one row.
-struct BulkOutcome: Sendable {
+public struct BulkOutcome: Sendable {
     /// `skipped`: created by an earlier run. `changed`: its key was created by an earlier run
     /// from other content; not sent, and a failure of the run.
-    enum Status: String, Sendable {
+    public enum Status: String, Sendable {
         case created, skipped, changed, failed
         /// Never sent: the run was stopped first. A rerun sends it.
         case notAttempted = "not attempted"
 
         /// The status as the results file says it.
-        var text: String { self == .skipped ? "created before" : rawValue }
+        public var text: String { self == .skipped ? "created before" : rawValue }
     }
 
-    let row: Int
-    let key: String
-    let status: Status
+    public let row: Int
+    public let key: String
+    public let status: Status
     /// The ticket id: created now, found by reconciliation, or recorded by an earlier run.
-    var ticketID: String? = nil
+    public var ticketID: String? = nil
     /// The ticket as the API returned it, when it was created or found in this run.
-    var ticket: Ticket? = nil
-    var error: LiveChatError? = nil
+    public var ticket: Ticket? = nil
+    public var error: LiveChatError? = nil
     /// The ticket was found by searching after an attempt whose outcome was unknown.
-    var reconciled = false
+    public var reconciled = false
+
+    public init(row: Int, key: String, status: Status, ticketID: String? = nil, ticket: Ticket? = nil,
+                error: LiveChatError? = nil, reconciled: Bool = false) {
+        self.row = row
+        self.key = key
+        self.status = status
+        self.ticketID = ticketID
+        self.ticket = ticket
+        self.error = error
+        self.reconciled = reconciled
+    }
 }
 
 /// Bulk ticket creation that loses nothing and never duplicates: every row is created at most
@@ -64,28 +75,30 @@ struct BulkOutcome: Sendable {
 /// anything; rows that fall in doubt during the run, after every other row is done. A search
 /// runs only while no other create is in flight, and a found ticket is claimed once: a ticket an
 /// identical row has just made (its answer not yet recorded) is never taken for another row's.
-final class BulkRun: @unchecked Sendable {
-    struct Options: Sendable {
-        var concurrency = 8
+public final class BulkRun: @unchecked Sendable {
+    public struct Options: Sendable {
+        public var concurrency = 8
         /// Rounds of attempts per row at the bulk layer (each round may hold the client's own retries).
-        var maxRounds = 6
+        public var maxRounds = 6
         /// The first backoff between rounds; it doubles each round, with full jitter.
-        var baseBackoff: Duration = .milliseconds(250)
-        var maxBackoff: Duration = .seconds(8)
+        public var baseBackoff: Duration = .milliseconds(250)
+        public var maxBackoff: Duration = .seconds(8)
         /// Whether outcomes carry the full ticket (only when a script asked for onResult).
-        var keepTickets = false
+        public var keepTickets = false
         /// Validate only, send nothing.
-        var dryRun = false
+        public var dryRun = false
         /// Where to write each row's outcome at the end: `.jsonl`/`.json` for JSON lines, else CSV.
-        var resultsPath: String? = nil
+        public var resultsPath: String? = nil
         /// Progress on stderr (when it is a terminal) and the final summary line.
-        var progress = true
+        public var progress = true
         /// The run's identity (service, key scheme, mapping), recorded in the journal's `run` event.
         var identity: Journal.RunIdentity? = nil
         /// Told of each failed row as it fails, before the summary line.
-        var onFailure: (@Sendable (BulkOutcome) -> Void)? = nil
+        public var onFailure: (@Sendable (BulkOutcome) -> Void)? = nil
         /// Whether outcomes go to `outcomes` one by one; if not, it only says when the run is over.
-        var queuesOutcomes = true
+        public var queuesOutcomes = true
+
+        public init() {}
     }
 
     /// The rows known when the run starts; `feed` brings the rest, if any.
@@ -93,8 +106,8 @@ final class BulkRun: @unchecked Sendable {
     private let feed: RowFeed?
     /// The rows of the run, counted as they arrive (touched by the run's task only).
     private var rowCount: Int
-    let options: Options
-    let outcomes = OutcomeQueue()
+    public let options: Options
+    public let outcomes = OutcomeQueue()
     private let client: LiveChatClient?
     private let journal: Journal?
     private let window: AdaptiveConcurrency
@@ -122,6 +135,71 @@ final class BulkRun: @unchecked Sendable {
         for case .created(let id, _) in (journal?.loaded ?? [:]).values { _ = claims.claim(id) }
     }
 
+    /// Opens the journal (at `journal`, if any) and the run's own client, and starts a run; or
+    /// why it cannot start (no credentials, an unusable journal or results file, a journal of
+    /// another run), with nothing sent. `keyScheme` (`content` or `column NAME`) and `mapping`
+    /// (`field=column`, sorted) are the run's identity, with the service, recorded in the
+    /// journal and compared with a journal's earlier run. With a `feed`, more rows reach the run
+    /// after it has started. `configuration` is asked only for a run that sends.
+    public static func start(
+        rows: [BulkRow], feed: RowFeed? = nil, options: Options, journal path: String?, keyScheme: String,
+        mapping: String?, configuration makeConfiguration: () throws -> LiveChatConfiguration
+    ) -> Result<(BulkRun, AttemptStats), LiveChatError> {
+        let window = AdaptiveConcurrency(maximum: options.concurrency)
+        let attemptStats = AttemptStats()
+        var client: LiveChatClient?
+        var journal: Journal?
+        var identity: Journal.RunIdentity?
+        if !options.dryRun {
+            do {
+                // Checked before anything is sent: a results file that cannot be written would
+                // otherwise be found out after every ticket was made.
+                if let results = options.resultsPath, let problem = BulkResults.writeProblem(results) {
+                    throw LiveChatError(kind: .configuration, message: "cannot write the results file \(results): \(problem); nothing was sent")
+                }
+                var configuration = try makeConfiguration()
+                // A connection for every worker, so that the concurrency asked for is what is sent.
+                configuration.maxConnections = max(configuration.maxConnections, options.concurrency)
+                _ = try configuration.validatedBaseURL()
+                // One client for every worker: one connection pool, and one shared 429 pause.
+                client = LiveChatClient(configuration: configuration,
+                                        onAttempt: BulkRun.attemptObserver(window, attemptStats))
+                if let path {
+                    let opened = try Journal(path: path)
+                    let this = Journal.RunIdentity(
+                        service: "\(try configuration.validatedBaseURL()) as \(configuration.login)",
+                        keyScheme: keyScheme, mapping: mapping)
+                    // The journal's records mean something only for the run that wrote them: rows
+                    // created on another service, or keyed another way, would be skipped or sent
+                    // twice. A journal with no row yet belongs to any run.
+                    if !opened.isEmpty {
+                        let differences = opened.lastRun.map { $0.differences(from: this) }
+                            ?? ["it was written by an earlier version of livechat-lua"]
+                        if !differences.isEmpty {
+                            throw LiveChatError(kind: .configuration, message: """
+                                the journal \(path) belongs to another run: \(differences.joined(separator: "; ")). \
+                                Nothing was sent. To resume that run, repeat its options; to start afresh, give another \
+                                journal or move this one away (the rows it created would then be created again)
+                                """)
+                        }
+                    }
+                    journal = opened
+                    identity = this
+                }
+            } catch {
+                let failure = (error as? LiveChatError) ?? LiveChatError(kind: .configuration, message: "\(error)")
+                if let client { Task { try? await client.shutdown() } }
+                return .failure(failure)
+            }
+        }
+        var bulkOptions = options
+        bulkOptions.identity = identity
+        let run = BulkRun(rows: rows, feed: feed, client: client, journal: journal, window: window,
+                               options: bulkOptions)
+        run.start()
+        return .success((run, attemptStats))
+    }
+
     /// The signal an attempt gives the adaptive window: for the client's `onAttempt`.
     static func attemptObserver(_ window: AdaptiveConcurrency, _ stats: AttemptStats) -> @Sendable (LiveChatAttempt) -> Void {
         return { attempt in
@@ -142,7 +220,7 @@ final class BulkRun: @unchecked Sendable {
     }
 
     /// Stops the run: nothing new is sent; rows in flight end in doubt (the journal says so).
-    func cancel() {
+    public func cancel() {
         task?.cancel()
         window.close()
     }
@@ -201,17 +279,23 @@ final class BulkRun: @unchecked Sendable {
                 let (row, request, since) = doubtful[next]
                 next += 1
                 group.addTask {
+                    var state = RowState.inDoubt(since: since)
                     for round in 1...self.options.maxRounds where !Task.isCancelled {
                         if round > 1 { try? await Task.sleep(for: self.backoff(afterRound: round - 1)) }
-                        switch await self.reconcile(row, request, since: since) {
-                        case .found(let outcome):
-                            self.deliver(outcome)
+                        switch await self.lookUp(request, since: since) {
+                        case .found(let id, let ticket):
+                            let actions = state.handle(.found(ticket: id))
+                            if case .settled(let outcome)? = await self.carry(actions, row, state, ticket: ticket) {
+                                self.deliver(outcome)
+                            }
                             return
                         case .absent:
                             absent.add((row, request))
                             return
-                        case .unknown(let outcome):
-                            if round == self.options.maxRounds { self.deliver(outcome) }
+                        case .unknown(let error):
+                            if round == self.options.maxRounds {
+                                self.deliver(BulkOutcome(row: row.number, key: row.key, status: .failed, error: error))
+                            }
                         }
                     }
                 }
@@ -357,15 +441,19 @@ final class BulkRun: @unchecked Sendable {
     /// `deferringDoubt`, an attempt whose outcome is unknown ends the call (the run settles the
     /// row once no other create is in flight) instead of being searched for at once.
     ///
+    /// The row's `RowState` decides: each event (announced, sent, answered, refused, answer
+    /// lost, found, not found, cancelled) gives the actions carried out here, in order; this
+    /// function only makes the calls and waits.
+    ///
     /// `announcedAt`, when given, is the time of the row's first `attempt` event, already on disk
-    /// (recorded ahead by an `AttemptAnnouncer`); later rounds record their own. `firstAttempt`,
-    /// With `holdingSlot`, the caller (`FirstRound`) has taken a window slot for the first
-    /// round, which this call gives back.
+    /// (recorded ahead by an `AttemptAnnouncer`); later rounds record their own. With
+    /// `holdingSlot`, the caller (`FirstRound`) has taken a window slot for the first round,
+    /// which this call gives back.
     func create(_ row: BulkRow, _ request: CreateTicketRequest, inDoubtSince doubt: Date? = nil,
                 announcedAt: Date? = nil, holdingSlot: Bool = false, deferringDoubt: Bool) async -> CreateResult {
         guard let client else { return .settled(BulkOutcome(row: row.number, key: row.key, status: .failed)) }
-        var inDoubtSince: Date? = doubt
-        var lastError = LiveChatError(kind: .cancelled, message: "the run was cancelled")
+        var state = doubt.map { RowState.inDoubt(since: $0) } ?? .pending
+        var lastError: LiveChatError?
         for round in 1...options.maxRounds {
             if round > 1 {
                 do { try await Task.sleep(for: backoff(afterRound: round - 1)) } catch { break }
@@ -375,69 +463,108 @@ final class BulkRun: @unchecked Sendable {
                 guard await window.acquire() else { break }
             }
             defer { window.release() }
-            if let since = inDoubtSince {
+            if case .inDoubt(let since) = state {
                 if deferringDoubt { return .inDoubt(since: since) }
-                switch await reconcile(row, request, since: since) {
-                case .found(let outcome): return .settled(outcome)
-                case .unknown(let outcome):
-                    // The search failed: the row stays in doubt; search again next round.
-                    if round == options.maxRounds { return .settled(outcome) }
-                    lastError = outcome.error ?? lastError
+                switch await lookUp(request, since: since) {
+                case .found(let id, let ticket):
+                    let actions = state.handle(.found(ticket: id))
+                    if let result = await carry(actions, row, state, ticket: ticket) { return result }
+                case .absent:
+                    state.handle(.notFound)
+                case .unknown(let error):
+                    // The search failed: the row stays in doubt; searched again next round.
+                    lastError = error
                     continue
-                case .absent: inDoubtSince = nil
                 }
             }
-            var started = Date()
-            do {
-                if round == 1, inDoubtSince == nil, let announcedAt {
-                    started = announcedAt
-                } else {
-                    try await journal?.record(.init(event: "attempt", key: row.key, row: row.number,
-                                                    time: Timestamp.string(started), fingerprint: row.fingerprint))
-                }
-            } catch {
-                return .settled(BulkOutcome(row: row.number, key: row.key, status: .failed,
-                                            error: LiveChatError(kind: .configuration, message: "\(error)")))
-            }
+            let recordedAhead = round == 1 && announcedAt != nil
+            let announced = state.handle(.announced(at: recordedAhead ? announcedAt! : Date()))
+            if let result = await carry(announced, row, state, attemptOnDisk: recordedAhead) { return result }
+            state.handle(.sent)
             do {
                 let created = try await client.createTicket(request)
-                // The whole ticket only when a script wants it.
-                let (ticket, id) = (options.keepTickets ? created : nil, created.id)
-                if deferringDoubt {
-                    // The ticket exists whatever happens now: an unsynced `created` event only
-                    // leaves the row in doubt for a rerun, which finds the ticket. So the worker
-                    // need not wait for the sync; the outcome is not reported before it.
-                    settleWhenDurable(row, ticketID: id, ticket: ticket)
-                    return .reportedWhenDurable
-                }
-                return .settled(await settle(row, ticketID: id, ticket: ticket, reconciled: false))
+                let actions = state.handle(.answered(ticket: created.id))
+                // The whole ticket only when a script wants it. When the run defers doubt, the
+                // ticket exists whatever happens now: an unsynced `created` event only leaves
+                // the row in doubt for a rerun, which finds the ticket; so the worker does not
+                // wait for the sync, and the outcome is reported after it.
+                if let result = await carry(actions, row, state, ticket: options.keepTickets ? created : nil,
+                                            reportWhenDurable: deferringDoubt) { return result }
             } catch let error as LiveChatError {
                 lastError = error
-                if error.kind == .cancelled { break }
-                if Self.provesNothingWasCreated(error) {
-                    if Self.worthRetrying(error) && round < options.maxRounds { continue }
-                    return .settled(await fail(row, error))
+                let actions: [RowState.Action]
+                if error.kind == .cancelled {
+                    actions = state.handle(.cancelled)
+                } else if RetryPolicy.provesNothingWasCreated(by: error) {
+                    // Retried while the client's policy says it may help, and rounds are left.
+                    actions = state.handle(.refused(reason: error.message, final: !error.retryable || round == options.maxRounds))
+                } else {
+                    // The ticket may exist: searched for before any new attempt.
+                    actions = state.handle(.answerLost)
                 }
-                // The ticket may exist: find out before trying again.
-                inDoubtSince = started
+                if let result = await carry(actions, row, state, error: error) { return result }
             } catch {
                 lastError = LiveChatError(kind: .protocol, message: "\(error)")
-                inDoubtSince = started
+                state.handle(.answerLost)
             }
         }
-        if let since = inDoubtSince, deferringDoubt, lastError.kind != .cancelled { return .inDoubt(since: since) }
-        if lastError.kind == .cancelled {
-            // Interrupted (Ctrl-C), not failed: the same command resumes it.
-            var error = lastError
-            error.message = "interrupted" + (inDoubtSince != nil ? " while its outcome was unknown: the same command looks it up" : "")
-            return .settled(BulkOutcome(row: row.number, key: row.key, status: .notAttempted, error: error))
-        }
-        if inDoubtSince != nil {
-            var error = lastError
+        // Out of rounds, or stopped.
+        let stopped = Task.isCancelled || lastError?.kind == .cancelled
+        if case .inDoubt(let since) = state {
+            if deferringDoubt, !stopped { return .inDoubt(since: since) }
+            if stopped { return .settled(interrupted(row, inDoubt: true)) }
+            var error = lastError ?? LiveChatError(kind: .network, message: "no answer")
             error.message += "; the outcome is unknown: rerun with the same journal to reconcile"
             return .settled(BulkOutcome(row: row.number, key: row.key, status: .failed, error: error))
         }
-        return .settled(await fail(row, lastError))
+        // Stopped before sending again (Ctrl-C).
+        return .settled(interrupted(row, inDoubt: false))
+    }
+
+    /// Carries out the journal's and the report's part of a transition's actions, in order, and
+    /// returns the row's outcome when it is reported (nil when the transition reports nothing;
+    /// `send` and `search` are the caller's). A `created` record is reported once it is on disk:
+    /// awaited, or with `reportWhenDurable` in the background. A record that cannot be made
+    /// fails the row. `attemptOnDisk`: the attempt was recorded ahead (`AttemptAnnouncer`).
+    private func carry(_ actions: [RowState.Action], _ row: BulkRow, _ state: RowState, ticket: Ticket? = nil,
+                       error: LiveChatError? = nil, attemptOnDisk: Bool = false,
+                       reportWhenDurable: Bool = false) async -> CreateResult? {
+        for action in actions {
+            switch action {
+            case .record(.attempt(let at), _):
+                guard !attemptOnDisk else { continue }
+                do {
+                    try await journal?.record(.init(event: "attempt", key: row.key, row: row.number,
+                                                    time: Timestamp.string(at), fingerprint: row.fingerprint))
+                } catch {
+                    return .settled(BulkOutcome(row: row.number, key: row.key, status: .failed,
+                                                error: LiveChatError(kind: .configuration, message: "\(error)")))
+                }
+            case .record(.created(let id, let found), _):
+                if reportWhenDurable, !found {
+                    settleWhenDurable(row, ticketID: id, ticket: ticket)
+                    return .reportedWhenDurable
+                }
+                return .settled(await settle(row, ticketID: id, ticket: ticket, reconciled: found))
+            case .record(.failed, _):
+                return .settled(await fail(row, error ?? LiveChatError(kind: .network, message: "failed")))
+            case .record(.notSent, _):
+                try? await journal?.record(.init(event: "notSent", key: row.key, row: row.number, time: Timestamp.string(Date())))
+            case .report:
+                if case .inDoubt = state { return .settled(interrupted(row, inDoubt: true)) }
+                return .settled(interrupted(row, inDoubt: false))
+            case .send, .search:
+                continue
+            }
+        }
+        return nil
+    }
+
+    /// A row the run was stopped on (Ctrl-C): not attempted, not failed; the same command
+    /// resumes it (looking it up first when its request may have arrived).
+    private func interrupted(_ row: BulkRow, inDoubt: Bool) -> BulkOutcome {
+        BulkOutcome(row: row.number, key: row.key, status: .notAttempted, error: LiveChatError(
+            kind: .cancelled, message: inDoubt ? "interrupted while its outcome was unknown: the same command looks it up" : "interrupted"))
     }
 
     /// Records a ticket just created and reports it once the record is on disk, without waiting.
@@ -487,44 +614,27 @@ final class BulkRun: @unchecked Sendable {
         min(128, max(8, 2 * concurrency))
     }
 
+    /// The wait before a row's next round: the client's `RetryPolicy` backoff (full jitter),
+    /// from `baseBackoff` up to `maxBackoff`.
     private func backoff(afterRound round: Int) -> Duration {
-        let ceiling = min(options.baseBackoff * (1 << min(round - 1, 20)), options.maxBackoff)
-        let nanoseconds = ceiling.components.seconds * 1_000_000_000 + ceiling.components.attoseconds / 1_000_000_000
-        return .nanoseconds(Int64.random(in: (nanoseconds / 2)...max(nanoseconds, 1)))
-    }
-
-    // MARK: - Which failures are which
-
-    /// Whether the failure shows the server made no ticket: it refused the request (4xx, 429,
-    /// 503), or the request never reached it (the client says a retry is safe).
-    static func provesNothingWasCreated(_ error: LiveChatError) -> Bool {
-        if error.retryable { return true }
-        switch error.kind {
-        case .auth, .validation, .notFound, .rateLimited, .configuration: return true
-        case .server: return error.status == 503
-        case .network, .timeout, .protocol, .cancelled: return false
-        }
-    }
-
-    /// Whether trying again can help.
-    static func worthRetrying(_ error: LiveChatError) -> Bool {
-        error.retryable || error.kind == .rateLimited || (error.kind == .server && error.status == 503)
+        RetryPolicy(baseDelay: options.baseBackoff, maxDelay: options.maxBackoff).backoffDelay(afterAttempt: round)
     }
 
     // MARK: - Reconciliation
 
     enum Lookup {
-        case found(BulkOutcome)
+        /// This ticket, now claimed for the row.
+        case found(id: String, ticket: Ticket)
         case absent
         /// The search itself failed: the row stays in doubt.
-        case unknown(BulkOutcome)
+        case unknown(LiveChatError)
     }
 
     /// Searches for the ticket an attempt in doubt may have made: same requester and content,
     /// created at or after the attempt (less `clockSlack`), not already the outcome of another row.
     /// Every page is read; of the candidates, the one created closest after the attempt is
     /// claimed first, so that a ticket that existed before the attempt is never taken for it.
-    private func reconcile(_ row: BulkRow, _ request: CreateTicketRequest, since: Date) async -> Lookup {
+    private func lookUp(_ request: CreateTicketRequest, since: Date) async -> Lookup {
         guard let client else { return .absent }
         var query = TicketQuery()
         query.requesterMail = request.requesterEmail
@@ -546,13 +656,13 @@ final class BulkRun: @unchecked Sendable {
         } catch {
             var failure = (error as? LiveChatError) ?? LiveChatError(kind: .protocol, message: "\(error)")
             failure.message = "could not check whether an earlier attempt created the ticket: \(failure.message); rerun with the same journal to reconcile"
-            return .unknown(BulkOutcome(row: row.number, key: row.key, status: .failed, error: failure))
+            return .unknown(failure)
         }
         let ranked = BulkCreation.Reconciliation.ranked(candidates.map { .init(ticket: $0.ticket.id, created: $0.created) }, since: since)
         guard let id = claims.claimFirst(of: ranked), let ticket = candidates.first(where: { $0.ticket.id == id })?.ticket else {
             return .absent  // none, or every one is another row's outcome
         }
-        return .found(await settle(row, ticketID: id, ticket: ticket, reconciled: true))
+        return .found(id: id, ticket: ticket)
     }
 
     /// Seconds of clock difference allowed between this machine and the service.
@@ -768,7 +878,7 @@ final class Collected<Element>: @unchecked Sendable {
 
 /// The ticket ids that are some row's outcome: a ticket is claimed by one row only.
 /// Outcomes on their way to the Lua side, which takes them in batches.
-final class OutcomeQueue: @unchecked Sendable {
+public final class OutcomeQueue: @unchecked Sendable {
     private let lock = NSLock()
     private var items: [BulkOutcome] = []
     private var finished = false
@@ -789,7 +899,7 @@ final class OutcomeQueue: @unchecked Sendable {
         if let (waiter, batch) = resume { waiter.resume(returning: batch) }
     }
 
-    func finish() {
+    public func finish() {
         let resume: CheckedContinuation<[BulkOutcome]?, Never>? = lock.withLock {
             finished = true
             defer { waiter = nil }
@@ -801,7 +911,7 @@ final class OutcomeQueue: @unchecked Sendable {
     /// Every outcome since the last call, waiting for at least one; nil once the run is over
     /// and all were taken. Calls come at most every 10 ms, so that the Lua side takes outcomes
     /// by the hundred during a fast run, not one wake-up per row.
-    func next() async -> [BulkOutcome]? {
+    public func next() async -> [BulkOutcome]? {
         if let last = lastTaken, !isFinished {
             try? await Task.sleep(until: last + .milliseconds(10), clock: .continuous)
         }
@@ -822,7 +932,7 @@ final class OutcomeQueue: @unchecked Sendable {
 }
 
 /// What the service did to a run's requests: for the summary, and to show that faults were met.
-final class AttemptStats: @unchecked Sendable {
+public final class AttemptStats: @unchecked Sendable {
     private let lock = NSLock()
     private(set) var attempts = 0, throttled = 0, serverErrors = 0, networkErrors = 0, timeouts = 0
     private(set) var lowestConcurrency = Int.max
@@ -842,7 +952,7 @@ final class AttemptStats: @unchecked Sendable {
     }
 
     /// The counters as a table for Lua.
-    var snapshot: [String: Int] {
+    public var snapshot: [String: Int] {
         lock.withLock {
             ["attempts": attempts, "throttled": throttled, "serverErrors": serverErrors, "networkErrors": networkErrors,
              "timeouts": timeouts, "lowestConcurrency": lowestConcurrency == .max ? 0 : lowestConcurrency]
@@ -852,14 +962,16 @@ final class AttemptStats: @unchecked Sendable {
 
 /// Rows that reach a run after it has started, a chunk at a time and in order: a large CSV
 /// file's, read on while its first rows are sent.
-final class RowFeed: @unchecked Sendable {
+public final class RowFeed: @unchecked Sendable {
     private let lock = NSLock()
     private var chunks: [[BulkRow]] = []
     private var finished = false
     private var waiter: CheckedContinuation<[BulkRow]?, Never>?
 
+    public init() {}
+
     /// The next rows, after those appended before.
-    func append(_ rows: [BulkRow]) {
+    public func append(_ rows: [BulkRow]) {
         let resume = lock.withLock { () -> CheckedContinuation<[BulkRow]?, Never>? in
             guard let waiter else {
                 chunks.append(rows)
@@ -872,7 +984,7 @@ final class RowFeed: @unchecked Sendable {
     }
 
     /// No more rows will come.
-    func finish() {
+    public func finish() {
         let resume = lock.withLock { () -> CheckedContinuation<[BulkRow]?, Never>? in
             finished = true
             defer { waiter = nil }
