@@ -5,7 +5,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 # Debian packages the build needs (headers and pkg-config files), and the ones the tests use.
 BUILD_PACKAGES=(pkg-config liblua5.4-dev libedit-dev libsqlite3-dev)
-TEST_PACKAGES=(lua5.4 tmux curl python3 openssl)
+TEST_PACKAGES=(lua5.4 tmux curl python3 openssl socat)
 
 # Runs a command as root: directly when we are root, through sudo when it is there.
 as_root() {
