@@ -243,7 +243,7 @@ public final class BulkRun: @unchecked Sendable {
         seen = rows.map { ($0.number, $0.key) }
         progress.setTotal(rowCount)
         let toCreate = sort(rows)
-        guard !options.dryRun, let client else {
+        guard !options.dryRun, client != nil else {
             finishRun()
             return
         }

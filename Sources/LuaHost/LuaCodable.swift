@@ -73,16 +73,14 @@ extension LuaValue: Codable {
 }
 
 extension LuaValue {
-    /// The Lua form of any `Encodable` value, through its JSON encoding.
+    /// The Lua form of any `Encodable` value, made in one pass (`LuaValueEncoder`).
     public init<T: Encodable>(encoding value: T) throws {
-        let data = try JSONEncoder().encode(value)
-        self = try JSONDecoder().decode(LuaValue.self, from: data)
+        self = try LuaValueEncoder().encode(value)
     }
 
-    /// Decodes a `Decodable` Swift value from this Lua value, through JSON.
+    /// Decodes a `Decodable` Swift value from this Lua value, in one pass (`LuaValueDecoder`).
     public func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        let data = try JSONEncoder().encode(self)
-        return try JSONDecoder().decode(type, from: data)
+        try LuaValueDecoder().decode(type, from: self)
     }
 }
 

@@ -153,4 +153,25 @@ final class ValueRoundTripTests: XCTestCase {
         XCTAssertThrowsError(try state.decode(Sample.self, at: -1))
         state.pop()
     }
+
+    struct Numbers: Codable, Equatable {
+        var whole: Double
+        var huge: UInt64
+        var nested: [[Int]]
+        var byName: [String: Int]
+        var missing: String?
+    }
+
+    func testValuesAreConvertedInOnePassKeepingFloatsFloats() throws {
+        // Through JSON text, 2.0 came back as the integer 2; in one pass a float stays a float.
+        let value = Numbers(whole: 2.0, huge: 1 << 63, nested: [[1, 2], []], byName: ["a": 1], missing: nil)
+        try state.push(encoding: value)
+        try state.setGlobalFromTop("n")
+        XCTAssertEqual(try state.run("return math.type(n.whole), n.whole, math.type(n.huge), #n.nested, #n.nested[2], n.byName.a, n.missing"),
+                       ["float", 2.0, "float", 2, 0, 1, nil])
+        try state.load("return n")
+        try state.call(arguments: 0, results: 1)
+        XCTAssertEqual(try state.decode(Numbers.self, at: -1), value, "2^63, beyond Int64, is carried as a float and comes back")
+        state.pop()
+    }
 }
