@@ -1,6 +1,6 @@
 import BulkCreation
 import Foundation
-import LiveChat
+@_spi(LiveChatTools) import LiveChat
 
 /// The bulk run's journal: an append-only file of JSON lines, one per event (an attempt started,
 /// a ticket created, a row failed for good), each flushed and fsynced before the event is acted

@@ -3,8 +3,9 @@ import Foundation
 /// How deep a JSON text nests, counted before Foundation parses it. Foundation's parser refuses
 /// more than 512 levels, but a text that reaches that depth exactly at its end (513 `[`) makes it
 /// trap while it words the error; so every JSON text from outside (an answer, a request, a file,
-/// a script's string) is measured here first.
-public enum JSONDepth {
+/// a script's string) is measured here first. Not for users of the library: the project's other
+/// targets import it as `@_spi(LiveChatTools) import LiveChat`.
+@_spi(LiveChatTools) public enum JSONDepth {
     /// The deepest nesting this project parses; well inside Foundation's limit.
     public static let limit = 500
 

@@ -5,6 +5,7 @@ import Foundation
 /// and port. Credentials in the proxy URL are sent to the proxy alone (`Proxy-Authorization:
 /// Basic`), and never printed: the descriptions show `***` for the password.
 public struct LiveChatProxy: Sendable, Hashable {
+    /// An HTTP proxy (`CONNECT`) or a SOCKS5 one.
     public enum Kind: String, Sendable, Hashable {
         case http
         case socks5

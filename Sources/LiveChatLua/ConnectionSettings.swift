@@ -1,5 +1,5 @@
 import Foundation
-import LiveChat
+@_spi(LiveChatTools) import LiveChat
 
 /// Where the `livechat` module sends requests and as whom. Settings come, weakest first, from the
 /// config file, the environment, the command line, `livechat.configure{…}`, and a call's own

@@ -1,5 +1,5 @@
 import Foundation
-import LiveChat
+@_spi(LiveChatTools) import LiveChat
 import LuaHost
 
 /// One request in the WSO2 LiveChat connector's JSON shape (`{"apiUrl": …, "login": …, "apiKey":

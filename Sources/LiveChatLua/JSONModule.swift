@@ -1,5 +1,5 @@
 import Foundation
-import LiveChat
+@_spi(LiveChatTools) import LiveChat
 import LuaHost
 
 /// The `json` Lua module, on Foundation's JSON: `json.encode(value, {pretty = true})`,

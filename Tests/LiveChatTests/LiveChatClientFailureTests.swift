@@ -283,6 +283,13 @@ final class LiveChatClientFailureTests: ClientTestCase {
         XCTAssertEqual(error?.status, 302)
     }
 
+    func testAnInformationalAnswerIsNotTakenForTheFinalOne() async throws {
+        let server = try await startServer(always: .informational(status: 100, then: .json(201, DocsSamples.ticket)))
+        let ticket = try await makeClient(server).createTicket(CreateTicketRequest(message: "Hi", requesterEmail: "m@example.com"))
+        XCTAssertFalse(ticket.id.isEmpty, "the 201 after the 100 is the answer")
+        XCTAssertEqual(server.requests.count, 1)
+    }
+
     // MARK: - Cancellation and lifecycle
 
     func testCancellingTheTaskCancelsTheRequestPromptly() async throws {

@@ -36,6 +36,8 @@ enum ScriptedReply: Sendable {
     case close
     /// Resets the connection (TCP RST) without answering.
     case reset
+    /// An informational `1xx` answer first, then `reply`.
+    indirect case informational(status: Int, then: ScriptedReply)
 
     /// A JSON answer.
     static func json(_ status: Int = 200, _ text: String, headers: [(String, String)] = [], delay: Duration = .zero) -> ScriptedReply {
@@ -170,6 +172,10 @@ private final class ScriptedHandler: ChannelInboundHandler, @unchecked Sendable 
             } else {
                 channel.close(promise: nil)
             }
+        case .informational(let status, let reply):
+            let head = HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: status))
+            context.writeAndFlush(NIOAny(HTTPServerResponsePart.head(head)), promise: nil)
+            act(on: reply, version: version, context: context)
         case .respond(let status, let headers, let body, let delay, let chunked):
             let (seconds, attoseconds) = delay.components
             let nanoseconds = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
