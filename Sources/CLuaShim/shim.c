@@ -96,6 +96,24 @@ static int p_openlibs(lua_State *L) {
 }
 int clshim_openlibs(lua_State *L) { return protect(L, p_openlibs, 0, 0); }
 
+/* luaL_loadfilex reports file and syntax errors as a status, but can still raise (memory): it
+ * runs protected like every other helper, its own status passed back. */
+static int p_loadfile(lua_State *L) {
+    const char *path = (const char *)lua_touserdata(L, 1);
+    int status = luaL_loadfilex(L, path, NULL);
+    lua_pushinteger(L, status);
+    return 2;
+}
+int clshim_loadfile(lua_State *L, const char *path) {
+    if (!lua_checkstack(L, 4)) return CLSHIM_ERRSTACK;
+    lua_pushlightuserdata(L, (void *)path);
+    int status = protect(L, p_loadfile, 1, 2);
+    if (status != LUA_OK) return status;
+    int loaded = (int)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    return loaded;  /* the chunk, or luaL_loadfilex's message, is on top */
+}
+
 static int p_pushlstring(lua_State *L) {
     const char *s = (const char *)lua_touserdata(L, 1);
     size_t len = (size_t)lua_tointeger(L, 2);
@@ -371,7 +389,7 @@ int clshim_docall(lua_State *L, int nargs, int nresults) {
 
 static clshim_dispatch_fn swift_dispatch;
 static clshim_release_fn swift_release;
-static const char *const BOX_METATABLE = "livechat-lua.SwiftFunction";
+static const char *const BOX_METATABLE = "LuaHost.SwiftFunction";
 
 void clshim_set_swift_bridge(clshim_dispatch_fn dispatch, clshim_release_fn release) {
     swift_dispatch = dispatch;

@@ -1,4 +1,3 @@
-import CLuaShim
 import LiveChat
 import LuaHost
 
@@ -25,9 +24,8 @@ enum ErrorObject {
     static func outcome(_ error: LiveChatError) -> LuaOutcome {
         let value = table(error)
         return .results { stack in
-            lua_pushnil(stack.L)
-            try stack.push(value)
-            try stack.check(clshim_setmetatable_named(stack.L, -1, metatable))
+            try stack.push(.nil)
+            try stack.push(value, metatable: metatable)
             return 2
         }
     }

@@ -1,4 +1,3 @@
-import CLuaShim
 import Foundation
 import LiveChat
 import LuaHost
@@ -37,8 +36,9 @@ public final class LiveChatModule {
         try CSVModule.install(in: state)
         try state.registerModule("livechat", functions: functions, values: ["version": .string(LiveChatModule.version)])
         try Prelude.run(in: state)
-        state.userInfo["LiveChatLua.module"] = module
-        state.userInfo["LiveChatLua.bulk"] = bulk
+        // Kept alive as long as the state: its functions refer to them unowned.
+        state.extensions[LiveChatModule.self] = module
+        state.extensions[CreateTicketsFunctions.self] = bulk
         return module
     }
 
@@ -170,7 +170,7 @@ public final class LiveChatModule {
         let id: String
         if let text = args.string(1) {
             id = text
-        } else if args.type(1) == LUA_TTABLE {
+        } else if args.isTable(1) {
             do {
                 let fields = try self.fields(args, ["ticketId"])
                 id = try fields.requiredString("ticketId")

@@ -30,7 +30,7 @@ public enum LuaReturn {
 /// The arguments of one call of a host function: a view of the Lua stack, valid during the call.
 public struct LuaArguments {
     /// The Lua thread making the call (a coroutine or the main thread).
-    public let L: OpaquePointer
+    let L: OpaquePointer
     /// How many arguments were passed.
     public let count: Int32
 
@@ -43,7 +43,10 @@ public struct LuaArguments {
     public var stack: LuaStack { LuaStack(L) }
 
     /// The Lua type of argument i (1-based); LUA_TNONE past the end.
-    public func type(_ i: Int32) -> Int32 { lua_type(L, i) }
+    func type(_ i: Int32) -> Int32 { lua_type(L, i) }
+
+    /// Whether argument i is a table.
+    public func isTable(_ i: Int32) -> Bool { i <= count && lua_type(L, i) == LUA_TTABLE }
 
     /// The type name of argument i, as `type()` says it ("no value" past the end).
     public func typeName(_ i: Int32) -> String {

@@ -5,9 +5,9 @@ import CLuaShim
 /// Reading uses only API calls that never raise; writing goes through CLuaShim's protected
 /// helpers, so a memory error becomes a thrown `LuaError` instead of a longjmp.
 public struct LuaStack {
-    public let L: OpaquePointer
+    let L: OpaquePointer
 
-    public init(_ L: OpaquePointer) { self.L = L }
+    init(_ L: OpaquePointer) { self.L = L }
 
     /// The deepest table nesting converted either way; deeper is an error, not a crash.
     static let maxDepth = 200
@@ -17,6 +17,13 @@ public struct LuaStack {
     /// Pushes a copy of a Swift value.
     public func push(_ value: LuaValue) throws {
         try push(value, depth: 0)
+    }
+
+    /// Pushes a copy of a Swift value with the registry's metatable `metatable`
+    /// (`luaL_newmetatable`'s name).
+    public func push(_ value: LuaValue, metatable: String) throws {
+        try push(value, depth: 0)
+        try check(clshim_setmetatable_named(L, -1, metatable))
     }
 
     private func push(_ value: LuaValue, depth: Int) throws {
@@ -205,12 +212,12 @@ public struct LuaStack {
     // MARK: - Errors
 
     /// Throws the error object a protected helper left, when its status is not LUA_OK.
-    public func check(_ status: Int32) throws {
+    func check(_ status: Int32) throws {
         if status != LUA_OK { throw popError(status: status) }
     }
 
     /// Pops the error object left by a failed call and turns it into a `LuaError`.
-    public func popError(status: Int32) -> LuaError {
+    func popError(status: Int32) -> LuaError {
         if status == Int32(CLSHIM_ERRSTACK) {
             return LuaError(kind: .memory, message: "stack overflow")
         }

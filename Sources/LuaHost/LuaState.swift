@@ -1,18 +1,29 @@
 import CLuaShim
 import Foundation
 
+/// Objects attached to a state, one of each type, found by their type: no key strings, and no
+/// casts where they are used (`state.extensions[LuaScheduler.self]`).
+public final class LuaStateExtensions {
+    private var objects: [ObjectIdentifier: AnyObject] = [:]
+
+    public subscript<Object: AnyObject>(_ type: Object.Type) -> Object? {
+        get { objects[ObjectIdentifier(type)].map { $0 as! Object } }
+        set { objects[ObjectIdentifier(type)] = newValue }
+    }
+}
+
 /// One Lua state and the Swift API over it.
 ///
 /// A state is not thread-safe: one thread at a time uses it (the scheduler's, in the host). The
 /// one exception is `interrupter`, which any thread or a signal handler may use to stop running
 /// Lua code.
 public final class LuaState {
-    /// The underlying `lua_State *` (the main thread).
-    public let L: OpaquePointer
+    /// The underlying `lua_State *` (the main thread): LuaHost's alone.
+    let L: OpaquePointer
     /// Stops running Lua code from any thread.
     public let interrupter: LuaInterrupter
-    /// Values the host attaches to the state (its scheduler, its modules' settings).
-    public var userInfo: [String: Any] = [:]
+    /// Objects the host attaches to the state, one per type (its scheduler, its modules).
+    public let extensions = LuaStateExtensions()
 
     /// Creates a state; `memoryLimit` caps its memory in bytes (nil: no cap), `openLibraries`
     /// opens Lua's standard libraries.
@@ -186,7 +197,7 @@ public final class LuaState {
     }
 
     /// Pops the error object left by a failed call and turns it into a `LuaError`.
-    public func popError(status: Int32) -> LuaError {
+    func popError(status: Int32) -> LuaError {
         LuaStack(L).popError(status: status)
     }
 }
@@ -211,14 +222,17 @@ public final class LuaInterrupter: @unchecked Sendable {
     }
 
     /// Records which coroutine runs now (nil: the main thread); the scheduler sets it.
-    public func setRunning(_ thread: OpaquePointer?) {
+    func setRunning(_ thread: OpaquePointer?) {
         lock.lock()
         running = thread
         lock.unlock()
     }
 
+    /// Disarms a pending interrupt on the main thread, once it has finished running.
+    public func clear() { clear(nil) }
+
     /// Disarms a pending interrupt on a thread that has finished running.
-    public func clear(_ thread: OpaquePointer? = nil) {
+    func clear(_ thread: OpaquePointer?) {
         lock.lock()
         defer { lock.unlock() }
         if let target = thread ?? main { clshim_clear_interrupt(target) }

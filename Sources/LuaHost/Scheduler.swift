@@ -29,9 +29,10 @@ public final class LuaScheduler {
     unowned let state: LuaState
 
     /// Called with every error of a spawned coroutine that nothing waited for, with its
-    /// traceback; by default printed on stderr. Such errors are never dropped silently.
+    /// traceback; by default printed on stderr (a host names itself in front by setting its own).
+    /// Such errors are never dropped silently.
     public var reportUnobservedError: (LuaError) -> Void = { error in
-        FileHandle.standardError.write(Data("livechat-lua: error in a spawned coroutine: \(error.description)\n".utf8))
+        FileHandle.standardError.write(Data("error in a spawned coroutine: \(error.description)\n".utf8))
     }
 
     /// How many errors of spawned coroutines nobody waited for: a script with any has failed
@@ -398,7 +399,7 @@ public final class LuaScheduler {
 
     // MARK: - Tasks for scripts: spawn, wait, sleep
 
-    static let handleMetatable = "livechat-lua.Task"
+    static let handleMetatable = "LuaHost.Task"
 
     /// `spawn`, `wait` and `sleep` for a module table; installs the handles' metatable, so that
     /// `handle:wait()` works.
@@ -510,9 +511,9 @@ public final class LuaScheduler {
 extension LuaState {
     /// The state's scheduler, made on first use.
     public var scheduler: LuaScheduler {
-        if let scheduler = userInfo["LuaHost.scheduler"] as? LuaScheduler { return scheduler }
+        if let scheduler = extensions[LuaScheduler.self] { return scheduler }
         let scheduler = LuaScheduler(state: self)
-        userInfo["LuaHost.scheduler"] = scheduler
+        extensions[LuaScheduler.self] = scheduler
         return scheduler
     }
 }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import CLuaShim
 import Foundation
 import LiveChat
 import LiveChatLua
@@ -164,12 +163,12 @@ struct BulkCommand: ParsableCommand {
         bulk.terminal = isatty(STDERR_FILENO) != 0
         // Ctrl-C stops the run cleanly (results file and summary written); a second one kills,
         // as in lua.c. Either way the journal lets the same command resume.
-        clshim_sigint_catch(state.L)
-        defer { clshim_sigint_release() }
-        let signals = clshim_sigint_count()
+        state.catchInterrupts()
+        defer { LuaState.releaseInterrupts() }
+        let signals = LuaState.interruptCount
         do {
             let ending = try withExtendedLifetime(state) {
-                try bulk.run(module: module, interrupted: { clshim_sigint_count() != signals })
+                try bulk.run(module: module, interrupted: { LuaState.interruptCount != signals })
             }
             if ending.interrupted {
                 FileHandle.standardError.write(Data("livechat-lua bulk: interrupted; run the same command again to resume\n".utf8))

@@ -1,4 +1,3 @@
-import CLuaShim
 import Foundation
 import LiveChatLua
 import LuaHost
@@ -64,13 +63,8 @@ enum Interpreter {
     /// LUA_CPATH (the registry flag LUA_NOENV, as lua.c sets it).
     static func makeState(ignoreEnvironment: Bool, memoryLimit: Int? = nil) throws -> LuaState {
         let state = try LuaState(memoryLimit: memoryLimit, openLibraries: false)
-        if ignoreEnvironment {
-            lua_pushboolean(state.L, 1)
-            let status = clshim_setfield(state.L, clshim_registryindex(), "LUA_NOENV")
-            if status != LUA_OK { throw state.popError(status: status) }
-        }
-        let status = clshim_openlibs(state.L)
-        if status != LUA_OK { throw state.popError(status: status) }
+        try state.openStandardLibraries(ignoringEnvironment: ignoreEnvironment)
+        state.scheduler.reportUnobservedError = { printMessage("error in a spawned coroutine: \($0.description)") }
         return state
     }
 
@@ -127,7 +121,7 @@ enum Interpreter {
 
     /// Prints the version line on stdout.
     static func printVersion() {
-        print("\(programName) \(version) — \(String(cString: clshim_copyright()))")
+        print("\(programName) \(version) — \(LuaState.copyright)")
         fflush(stdout)
     }
 

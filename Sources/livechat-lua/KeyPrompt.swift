@@ -1,5 +1,5 @@
-import CLuaShim
 import Foundation
+import LuaHost
 import LiveChatLua
 
 /// Asks for the API key at the terminal, with echo off, when a request needs one and none is
@@ -27,8 +27,8 @@ enum KeyPrompt {
         // While waiting, Ctrl-C only raises a flag and makes the read return.
         var runAction = sigaction()
         sigaction(SIGINT, nil, &runAction)
-        _ = clshim_prompt_sigint_take()
-        clshim_prompt_sigint_catch()
+        _ = LuaState.takePromptInterrupt()
+        LuaState.catchPromptInterrupts()
 
         // With `url`, the key configured is for another URL: this one is for `url` alone.
         write(fd, "API key for \(login)\(url.map { " at \($0)" } ?? "") (not shown): ")
@@ -42,7 +42,7 @@ enum KeyPrompt {
                 if byte == UInt8(ascii: "\n") { break }
                 line.append(byte)
             } else if n < 0 && errno == EINTR {
-                if clshim_prompt_sigint_take() != 0 { interrupted = true; break }
+                if LuaState.takePromptInterrupt() { interrupted = true; break }
             } else {
                 break  // end of input or a read error
             }

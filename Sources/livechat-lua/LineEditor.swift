@@ -1,6 +1,6 @@
 import CEditLine
-import CLuaShim
 import Foundation
+import LuaHost
 
 /// What reading one line gave.
 enum LineInput: Equatable {
@@ -84,8 +84,8 @@ final class LineEditor: LineReader {
         promptText = strdup(prompt)
         interrupted = false
         // A Ctrl-C from before the prompt appeared is not meant for this line.
-        _ = clshim_prompt_sigint_take()
-        clshim_prompt_sigint_catch()
+        _ = LuaState.takePromptInterrupt()
+        LuaState.catchPromptInterrupts()
         var count: Int32 = 0
         guard let line = el_gets(editLine, &count) else {
             if interrupted {
@@ -123,7 +123,7 @@ final class LineEditor: LineReader {
             let n = read(STDIN_FILENO, &byte, 1)
             if n < 0 {
                 guard errno == EINTR else { return -1 }
-                if clshim_prompt_sigint_take() != 0 {
+                if LuaState.takePromptInterrupt() {
                     editor(editLine)?.interrupted = true
                     out?.pointee = 0
                     return -1

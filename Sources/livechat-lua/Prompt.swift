@@ -1,4 +1,3 @@
-import CLuaShim
 import Foundation
 import LiveChatLua
 import LuaHost
@@ -46,7 +45,7 @@ final class Prompt {
 
     /// Reads and runs statements until end of input, then prints a newline.
     func run() {
-        defer { clshim_sigint_release() }
+        defer { LuaState.releaseInterrupts() }
         while true {
             switch readStatement() {
             case .end:
@@ -107,7 +106,7 @@ final class Prompt {
     /// Runs the compiled chunk on top of the stack; prints its results, or reports its error.
     func runCompiled() {
         let base = state.top - 1
-        defer { lua_settop(state.L, base) }
+        defer { state.settle(top: base) }
         do {
             try session.call(arguments: 0)
             printResults(above: base)
@@ -121,9 +120,8 @@ final class Prompt {
     func printResults(above base: Int32) {
         let top = state.top
         guard top > base else { return }
-        lua_pushvalue(state.L, base + 1)
-        try? state.setGlobalFromTop("_")
-        let stack = LuaStack(state.L)
+        if (try? state.pushCopy(of: base + 1)) != nil { try? state.setGlobalFromTop("_") }
+        let stack = state.stack
         let texts = (base + 1...top).map { printer.describeResult(stack, at: $0) }
         fputs(texts.joined(separator: "\t") + "\n", stdout)
         fflush(stdout)

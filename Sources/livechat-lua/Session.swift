@@ -1,4 +1,3 @@
-import CLuaShim
 import Foundation
 import LiveChatLua
 import LuaHost
@@ -42,9 +41,9 @@ final class Session {
     /// Runs the function below `arguments` as the scheduler's main coroutine, with Ctrl-C armed
     /// to interrupt it; leaves all results on the stack.
     func call(arguments: Int32) throws {
-        clshim_sigint_catch(state.L)
+        state.catchInterrupts()
         defer {
-            clshim_sigint_release()
+            LuaState.releaseInterrupts()
             state.interrupter.clear()
         }
         try state.scheduler.run(arguments: arguments)
@@ -67,7 +66,7 @@ final class Session {
     /// Runs a file (nil: standard input) with no arguments; reports a failure.
     func runFile(_ path: String?) -> Bool {
         let base = state.top
-        defer { lua_settop(state.L, base) }
+        defer { state.settle(top: base) }
         do {
             try loadFile(path)
             try call(arguments: 0)
@@ -80,8 +79,7 @@ final class Session {
 
     /// Pushes the compiled file (nil: standard input); a leading `#` line is skipped, as lua does.
     func loadFile(_ path: String?) throws {
-        let status = luaL_loadfilex(state.L, path, nil)
-        if status != LUA_OK { throw state.popError(status: status) }
+        try state.loadFile(path)
     }
 
     /// Runs LUA_INIT_5_4 (or LUA_INIT): `@file` runs that file, anything else is a chunk.
@@ -106,7 +104,7 @@ final class Session {
             case .require(let global, let module):
                 guard requireModule(module, as: global) else { return false }
             case .warnings:
-                clshim_warnings(state.L, 1)
+                state.setWarnings(true)
             }
         }
         return true
@@ -116,8 +114,7 @@ final class Session {
     func requireModule(_ module: String, as global: String) -> Bool {
         do {
             let base = state.top
-            let status = clshim_getglobal(state.L, "require")
-            guard status == LUA_OK else { throw state.popError(status: status) }
+            try state.pushGlobal("require")
             try state.push(.string(module))
             try call(arguments: 1)
             state.pop(state.top - base - 1)
@@ -133,7 +130,7 @@ final class Session {
     func runScript(_ script: String, options: LuaOptions) -> Bool {
         let useStdin = script == "-" && options.arguments[options.scriptIndex! - 1] != "--"
         let base = state.top
-        defer { lua_settop(state.L, base) }
+        defer { state.settle(top: base) }
         do {
             try loadFile(useStdin ? nil : script)
             let scriptArguments = options.arguments[(options.scriptIndex! + 1)...]

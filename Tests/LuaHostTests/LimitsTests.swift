@@ -1,6 +1,6 @@
 import CLuaShim
 import Foundation
-import LuaHost
+@testable import LuaHost
 import XCTest
 
 /// The memory cap and the interrupt: a runaway script is stopped and the host lives on.

@@ -1,5 +1,5 @@
 import CLuaShim
-import LuaHost
+@testable import LuaHost
 import XCTest
 
 /// Values rendered for people: key order, nesting, limits, cycles, strings, numbers,

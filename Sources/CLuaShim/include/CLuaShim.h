@@ -67,6 +67,9 @@ enum { CLSHIM_ERRSTACK = 100 };
 
 /* Opens the standard libraries. */
 int clshim_openlibs(lua_State *L);
+/* Compiles the file at path (NULL: standard input; a leading # line skipped) and pushes the
+ * chunk; a syntax or file error is the status and message luaL_loadfilex gives. */
+int clshim_loadfile(lua_State *L, const char *path);
 /* Pushes a string of len bytes (any bytes, NULs included). */
 int clshim_pushlstring(lua_State *L, const char *s, size_t len);
 /* Pushes a new table sized for narr sequence items and nrec other fields. */
