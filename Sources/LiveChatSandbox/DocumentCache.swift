@@ -35,6 +35,14 @@ final class DocumentCache: Sendable {
         }
     }
 
+    /// Forgets every document (the store was emptied or replaced).
+    func removeAll() {
+        state.withLock { state in
+            state.generation &+= 1
+            state.documents.removeAll()
+        }
+    }
+
     private static func insert(_ id: String, _ document: Data, into state: inout State) {
         if state.documents.count >= capacity, state.documents[id] == nil { state.documents.removeAll(keepingCapacity: true) }
         state.documents[id] = document

@@ -86,30 +86,15 @@ public final class SandboxServer: Sendable {
         let agents = AgentDirectory()
         let store = try TicketStore(path: configuration.databasePath, agents: agents)
         do {
+            let service = SandboxService(configuration: configuration, store: store, agents: agents)
             if configuration.seedTickets > 0, try await store.count() == 0 {
-                let anchor = configuration.seedAnchor.map { Int($0.timeIntervalSince1970) } ?? Seeder.defaultAnchor()
-                // In batches, each its own transaction: memory stays that of one batch, and a
-                // stop (the task cancelled by SIGINT) is heard between two of them.
-                var batches = Seeder(seed: configuration.seed, anchor: anchor, agents: agents).batches()
-                var seeded = 0
-                while seeded < configuration.seedTickets {
-                    try Task.checkCancellation()
-                    let batch = batches.next(min(5_000, configuration.seedTickets - seeded))
-                    try await store.insert(batch)
-                    seeded += batch.count
-                }
+                // A stop (the task cancelled by SIGINT) is heard between two batches.
+                try await service.seed()
             }
-            let responder = SandboxResponder(
-                store: store,
-                authenticator: Authenticator(login: configuration.login, apiKey: configuration.apiKey,
-                                             bearerToken: configuration.bearerToken),
-                faults: configuration.faults.isActive ? FaultInjector(faults: configuration.faults, seed: configuration.seed) : nil,
-                bodyLimit: configuration.bodyLimit,
-                accessLog: configuration.accessLog ? AccessLog() : nil)
             let quiet = Logger(label: "LiveChatSandbox", factory: { _ in SwiftLogNoOpLogHandler() })
             let bound = OnceResult<Int>()
             let app = Application(
-                responder: responder,
+                router: service.router(),
                 server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()])),
                 configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
                 onServerRunning: { channel in bound.succeed(channel.localAddress?.port ?? 0) },

@@ -1,6 +1,27 @@
 import Foundation
 import GRDB
 
+/// What the routes need of a ticket store: the four endpoints' reads and writes, and the
+/// admin API's whole-store operations.
+protocol TicketStorage: Sendable {
+    /// The stored JSON of one ticket, nil when there is no such ticket.
+    func document(id: String) async throws -> Data?
+    /// One page of the tickets matching `filter`, and how many match in all.
+    func list(_ filter: TicketFilter) async throws -> (total: Int, documents: [Data])
+    /// Stores a new ticket under a fresh unique id; returns its JSON once committed.
+    func create(_ newTicket: NewTicket, now: Int) async throws -> Data
+    /// Replaces a ticket's tags; its JSON once committed, nil when unknown.
+    func replaceTags(id: String, with tags: [String], now: Int) async throws -> Data?
+    /// Stores fully formed tickets (a seed, a snapshot) in one transaction.
+    func insert(_ tickets: [Ticket]) async throws
+    /// How many tickets are stored.
+    func count() async throws -> Int
+    /// Every stored ticket (a snapshot).
+    func allTickets() async throws -> [Ticket]
+    /// Removes every ticket.
+    func removeAll() async throws
+}
+
 /// The sandbox's tickets in SQLite, through GRDB: a file (WAL, shared by concurrent readers) or
 /// memory. Each ticket is stored as the JSON the API answers with, beside the columns the list
 /// filters and orders on, so a read is one indexed row and a page is one indexed query.
@@ -14,7 +35,7 @@ import GRDB
 /// several times the create rate. The database itself never corrupts in either mode.
 ///
 /// Documents (single reads and list pages) are served from `DocumentCache` once read or written.
-final class TicketStore: Sendable {
+final class TicketStore: TicketStorage {
     private let writer: any DatabaseWriter
     private let groupCommit: GroupCommit
     /// Copies the WAL into a file database in the background; nil in memory.
@@ -196,6 +217,21 @@ final class TicketStore: Sendable {
     /// How many tickets are stored.
     func count() async throws -> Int {
         try await writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ticket") ?? 0 }
+    }
+
+    /// Every stored ticket, decoded from its document.
+    func allTickets() async throws -> [Ticket] {
+        let documents = try await writer.read { db in try Data.fetchAll(db, sql: "SELECT document FROM ticket ORDER BY id") }
+        return try documents.map(Ticket.decode)
+    }
+
+    /// Removes every ticket, its tags and groups; the cache starts over.
+    func removeAll() async throws {
+        try await groupCommit.write { db in
+            try db.execute(sql: "DELETE FROM ticketTag")
+            try db.execute(sql: "DELETE FROM ticket")
+        }
+        cache.removeAll()
     }
 
     /// Closes the database; later calls fail.
