@@ -294,8 +294,9 @@ struct FaultMiddleware: RouterMiddleware {
             return APIResponse.error(.tooManyRequests, "rate limit exceeded: retry after \(retryAfter) s",
                                      headers: [.retryAfter: String(retryAfter)])
         case .fail(let status):
-            let status = HTTPResponse.Status(code: status)
-            return APIResponse.error(status, "injected failure: \(status.code) \(status.reasonPhrase)")
+            // HTTPTypes leaves the reason phrase of a status made from a code empty; NIO knows it.
+            let reason = HTTPResponseStatus(statusCode: status).reasonPhrase
+            return APIResponse.error(HTTPResponse.Status(code: status, reasonPhrase: reason), "injected failure: \(status) \(reason)")
         }
     }
 }
