@@ -151,6 +151,43 @@ public final class LiveChatClient: Sendable {
         }
     }
 
+    /// A request to the sandbox's admin API: `/__sandbox/PATH` at the API URL's origin, with the
+    /// same credentials, one attempt; its JSON answer. For the project's `livechat.sandbox`.
+    @_spi(LiveChatTools) public func sandboxAdmin(
+        method: String, path: String, query: String = "", body: JSONValue? = nil
+    ) async throws -> JSONValue {
+        let transport: Transport
+        switch self.transport {
+        case .success(let value): transport = value
+        case .failure(let error): throw error
+        }
+        guard var origin = URLComponents(string: transport.baseURL) else {
+            throw LiveChatError(kind: .configuration, message: "invalid API URL '\(transport.baseURL)'")
+        }
+        origin.path = ""
+        let target = "/__sandbox/" + path + (query.isEmpty ? "" : "?" + query)
+        var request = HTTPClientRequest(url: (origin.string ?? transport.baseURL) + target)
+        request.method = HTTPMethod(rawValue: method)
+        request.headers = transport.headers
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
+            request.body = .bytes(try Self.encode(body))
+        }
+        let started = ContinuousClock.now
+        switch await perform(request, on: transport.http) {
+        case .success(let answer) where (200..<300).contains(answer.status):
+            return try decode(Delivered(answer: answer, method: request.method, target: target, attempt: 1,
+                                        duration: .now - started))
+        case .success(let answer):
+            throw finish(LiveChatError.http(status: answer.status, reason: answer.reason,
+                                            body: Array(answer.body.readableBytesView), retryable: false),
+                         request.method, target, 1, .now - started)
+        case .failure(let error):
+            throw finish(TransportFailure.classify(error, host: transport.host, configuration: configuration).0,
+                         request.method, target, 1, .now - started)
+        }
+    }
+
     private func ticketPath(_ id: String) throws -> String {
         guard !id.isEmpty else {
             throw LiveChatError(kind: .validation, message: "the ticket id must not be empty")

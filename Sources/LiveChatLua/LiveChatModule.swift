@@ -1,5 +1,5 @@
 import Foundation
-import LiveChat
+@_spi(LiveChatTools) import LiveChat
 import LuaHost
 
 /// The `livechat` Lua module: the tickets API for scripts, each call parking its coroutine while
@@ -30,6 +30,7 @@ public final class LiveChatModule {
         functions["updateTicketTags"] = module.updateTicketTags
         functions["configure"] = module.configure
         functions["config"] = module.config
+        functions["_sandbox"] = module.sandboxAdmin
         functions["now"] = { _ in .value(.number(Date().timeIntervalSince1970)) }
         let bulk = CreateTicketsFunctions(module: module)
         functions.merge(bulk.functions) { $1 }
@@ -213,6 +214,61 @@ public final class LiveChatModule {
         }
         let finalTags = tags
         return self.request(args, .init()) { try await $0.updateTicketTags(id: id, tags: finalTags) }
+    }
+
+    /// `_sandbox(operation, argument)`, behind `livechat.sandbox.*` (the prelude): the sandbox's
+    /// admin API at the API URL in force, for a script's own tests.
+    lazy var sandboxAdmin: LuaHostFunction = { [unowned self] args in self.sandboxCall(args) }
+
+    private func sandboxCall(_ args: LuaArguments) -> LuaReturn {
+        guard let operation = args.string(1) else { return .argumentError(1, "operation expected") }
+        let argument = (try? args.value(2)) ?? .nil
+        func query(_ pairs: [(String, String?)]) -> String {
+            var allowed = CharacterSet.urlQueryAllowed
+            allowed.remove(charactersIn: "&=+")
+            return pairs.compactMap { key, value in
+                value.map { "\(key)=\($0.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0)" }
+            }.joined(separator: "&")
+        }
+        let call: @Sendable (LiveChatClient) async throws -> JSONValue
+        switch operation {
+        case "requests":
+            let filter = argument.tableValue
+            let q = query([("method", filter?["method"].stringValue), ("path", filter?["path"].stringValue)])
+            call = { try await $0.sandboxAdmin(method: "GET", path: "requests", query: q) }
+        case "clearRequests":
+            call = { try await $0.sandboxAdmin(method: "DELETE", path: "requests") }
+        case "reset":
+            let seeded = argument.tableValue?["seeded"] == .boolean(true)
+            call = { try await $0.sandboxAdmin(method: "POST", path: "reset", query: seeded ? "seeded=1" : "") }
+        case "faults":
+            if case .table(let table) = argument {
+                // An object even when empty (an empty Lua table would be written as `[]`).
+                var settings: [String: JSONValue] = [:]
+                for (key, value) in table.fields {
+                    guard let name = key.stringValue, let setting = try? JSONValue(encoding: value) else {
+                        return .argumentError(2, "fault settings expected, such as {failRate = 0.5}")
+                    }
+                    settings[name] = setting
+                }
+                let body = JSONValue.object(settings)
+                call = { try await $0.sandboxAdmin(method: "PUT", path: "faults", body: body) }
+            } else {
+                call = { try await $0.sandboxAdmin(method: "GET", path: "faults") }
+            }
+        case "snapshot", "restore":
+            let name = argument.stringValue ?? "default"
+            let q = query([("name", name)])
+            let encoded = name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? name
+            if operation == "snapshot" {
+                call = { client in try await client.sandboxAdmin(method: "POST", path: "snapshot", query: q) }
+            } else {
+                call = { client in try await client.sandboxAdmin(method: "POST", path: "restore/" + encoded) }
+            }
+        default:
+            return .argumentError(1, "unknown sandbox operation '\(operation)'")
+        }
+        return request(args, .init(), call)
     }
 
     /// `livechat.configure{apiUrl =, login =, apiKey =, timeout =, retries =}`: settings for

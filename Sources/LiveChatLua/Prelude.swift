@@ -69,6 +69,22 @@ enum Prelude {
     -- requests = {attempts =, throttled =, serverErrors =, networkErrors =, timeouts =,
     -- lowestConcurrency =}},
     -- or nil, err when the run cannot start (no credentials, an unusable journal).
+    -- livechat.sandbox: the sandbox's admin API, for a script's own tests (see `serve --help`).
+    local sandboxCall = livechat._sandbox
+    livechat._sandbox = nil
+    livechat.sandbox = {
+      -- {count =, requests = {{method, path, query, body, status, time}, ...}}, oldest first
+      requests = function(filter) return sandboxCall("requests", filter) end,
+      clearRequests = function() return sandboxCall("clearRequests") end,
+      -- no tickets (reset()) or the seeded ones (reset{seeded = true}); the journal emptied
+      reset = function(options) return sandboxCall("reset", options) end,
+      -- faults() reads them; faults{failRate =, failStatus =, latencyMs =, dropRate =,
+      -- lostAnswerRate =, rateLimit =} replaces them (a setting left out is off)
+      faults = function(settings) return sandboxCall("faults", settings) end,
+      snapshot = function(name) return sandboxCall("snapshot", name) end,
+      restore = function(name) return sandboxCall("restore", name) end,
+    }
+
     local bulkStart, bulkNext, bulkCancel, bulkClose = livechat._bulkStart, livechat._bulkNext, livechat._bulkCancel, livechat._bulkClose
     livechat._bulkStart, livechat._bulkNext, livechat._bulkCancel, livechat._bulkClose = nil, nil, nil, nil
     local rawlen, xpcall, traceback = rawlen, xpcall, debug.traceback

@@ -6,9 +6,9 @@ import NIOCore
 /// The sandbox's admin API, under `/__sandbox/` and with the same credentials, for people
 /// testing their own scripts (as WireMock and LocalStack serve theirs):
 ///
-/// - `GET requests[?method=POST&path=/v2/tickets]`: the request journal, oldest first, with a
-///   count (`path` matches exactly, or as a prefix when it ends in `*`); `DELETE requests`
-///   empties it.
+/// - `GET requests[?method=POST&path=/tickets]`: the request journal, oldest first, with a
+///   count (`path` matches exactly, or as a prefix when it ends in `*`, with or without `/v2`);
+///   `DELETE requests` empties it.
 /// - `POST reset[?seeded=1]`: no tickets (and an empty journal), or back to the seeded state.
 /// - `GET faults`, `PUT faults` (`{"failRate", "failStatus", "latencyMs", "dropRate",
 ///   "lostAnswerRate", "rateLimit"}`; a field left out is off): the faults of the next requests.
@@ -37,8 +37,10 @@ struct AdminRoutes: Sendable {
         let entries = service.journal.entries.filter { entry in
             if let method, entry.method != method { return false }
             if let path {
-                if path.hasSuffix("*") { return entry.path.hasPrefix(String(path.dropLast())) }
-                return entry.path == path
+                // With or without the /v2 prefix: a script's test need not know which it used.
+                let wanted = Self.withoutVersion(path), sent = Self.withoutVersion(entry.path)
+                if wanted.hasSuffix("*") { return sent.hasPrefix(String(wanted.dropLast())) }
+                return sent == wanted
             }
             return true
         }
@@ -90,6 +92,10 @@ struct AdminRoutes: Sendable {
             try await service.store.insert(Array(tickets[start..<min(start + 5_000, tickets.count)]))
         }
         return Self.json(SnapshotAnswer(name: name, tickets: tickets.count))
+    }
+
+    private static func withoutVersion(_ path: String) -> String {
+        path == "/v2" || path.hasPrefix("/v2/") ? String(path.dropFirst(3)) : path
     }
 
     /// The query string's fields; an undecodable query counts as none.

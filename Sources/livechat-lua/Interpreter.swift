@@ -7,7 +7,8 @@ import LuaHost
 enum Interpreter {
     /// The name errors are reported under.
     static let programName = "livechat-lua"
-    static let version = "0.1.0"
+    /// The one version string: the `livechat` module's.
+    static var version: String { LiveChatModule.version }
 
     /// Runs the interpreter with the command line's arguments (without the program name);
     /// returns the process exit status.

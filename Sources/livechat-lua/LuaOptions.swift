@@ -3,6 +3,11 @@ import LiveChatLua
 
 /// The command line of the interpreter, read as the reference `lua` reads it: options up to the
 /// script name, then the script's own arguments.
+///
+/// Parsed by hand, not by swift-argument-parser (which the subcommands use): `lua`'s grammar
+/// stops at the script name and gives every later word to the script (`-e` and `-l` run in
+/// order, `-` is standard input, `--` ends the options), and ArgumentParser would read the
+/// script's own arguments as its options. This is the design's one documented exception.
 struct LuaOptions {
     /// An option that runs in order before the script: `-e chunk`, `-l [g=]module`, `-W`.
     enum Action: Equatable {

@@ -16,6 +16,20 @@ struct ServeCommand: ParsableCommand {
             "\(SandboxConfiguration.demoAPIKey)". The login defaults to LIVECHAT_SANDBOX_LOGIN, \
             then to the demo login. Keys are never printed or logged.
 
+            The admin API, under /__sandbox/ with the same credentials, for testing scripts:
+              GET    /__sandbox/requests[?method=POST&path=/tickets]  the request journal
+                     (method, path, query, body with keys redacted, status, time) and a count;
+                     a path ending in * is a prefix; DELETE empties it
+              POST   /__sandbox/reset[?seeded=1]     no tickets, or back to the seeded ones
+              GET    /__sandbox/faults               the faults in force
+              PUT    /__sandbox/faults               {"failRate", "failStatus", "latencyMs",
+                     "dropRate", "lostAnswerRate", "rateLimit"}: the next requests' faults
+              POST   /__sandbox/snapshot[?name=N]    keep the tickets as they are
+              POST   /__sandbox/restore/N            bring them back
+            From Lua: livechat.sandbox.requests{method =, path =}, .clearRequests(),
+            .reset{seeded = true}, .faults{…}, .snapshot(name), .restore(name)
+            (examples/sandbox_test.lua).
+
             Exit status: 0 after SIGTERM, 130 after Ctrl-C (SIGINT), 1 when the server cannot \
             start, 2 for a usage error.
             """)

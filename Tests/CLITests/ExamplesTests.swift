@@ -18,6 +18,12 @@ final class ExamplesTests: XCTestCase {
         XCTAssertTrue(run.stdout.contains("\"mail\" : \"mary.brown@example.com\""), run.stdout)
     }
 
+    func testASandboxTestAssertsWhatTheScriptSent() throws {
+        let run = try BuiltBinary.run(["--sandbox", example("sandbox_test.lua")])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(run.stdout, "ok: 1 ticket tagged, 2 requests checked\n")
+    }
+
     func testOpenTicketsReportGroupsByAssignee() throws {
         let run = try BuiltBinary.run(["--sandbox", "--json", example("open_tickets_report.lua")])
         XCTAssertEqual(run.status, 0, run.stderr)
