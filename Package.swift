@@ -66,6 +66,8 @@ let package = Package(
         .target(
             name: "LiveChatSandbox",
             dependencies: [
+                // Only for the one JSONValue type; the sandbox uses nothing else of the client.
+                "LiveChat",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -120,7 +122,7 @@ let package = Package(
         .testTarget(
             name: "LiveChatSandboxTests",
             dependencies: [
-                "LiveChatSandbox",
+                "LiveChatSandbox", "LiveChat",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -1,6 +1,7 @@
 import BulkCreation
 import Foundation
 import LiveChat
+import Synchronization
 
 /// One row of a bulk run, checked before anything is sent.
 public struct BulkRow: Sendable {
@@ -869,11 +870,10 @@ final class AttemptAnnouncer: @unchecked Sendable {
 
 /// What the workers of a run gather (outcomes, rows left in doubt), from any thread.
 final class Collected<Element>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var items: [Element] = []
+    private let items = Mutex<[Element]>([])
 
-    func add(_ item: Element) { lock.withLock { items.append(item) } }
-    var all: [Element] { lock.withLock { items } }
+    func add(_ item: Element) { items.withLock { $0.append(item) } }
+    var all: [Element] { items.withLock { $0 } }
 }
 
 /// The ticket ids that are some row's outcome: a ticket is claimed by one row only.

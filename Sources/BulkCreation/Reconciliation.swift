@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// How a row whose outcome is unknown is matched to a ticket: the one with its content made
 /// closest after its attempt, and never one another row has.
@@ -30,20 +31,19 @@ public enum Reconciliation {
 
 /// The tickets that are some row's outcome, each claimed once: by the row that made it, the row
 /// whose search found it, or an earlier run's record. Safe from any thread.
-public final class TicketClaims: @unchecked Sendable {
-    private let lock = NSLock()
-    private var claimed: Set<String> = []
+public final class TicketClaims: Sendable {
+    private let claimed = Mutex<Set<String>>([])
 
     public init() {}
 
     /// Claims `ticket` for one row; false when a row has it already.
     public func claim(_ ticket: String) -> Bool {
-        lock.withLock { claimed.insert(ticket).inserted }
+        claimed.withLock { $0.insert(ticket).inserted }
     }
 
     /// The first of `candidates` no row has, claimed; nil when every one is taken.
     public func claimFirst(of candidates: [Reconciliation.Candidate]) -> String? {
-        lock.withLock {
+        claimed.withLock { claimed in
             for candidate in candidates where claimed.insert(candidate.ticket).inserted { return candidate.ticket }
             return nil
         }

@@ -1,5 +1,6 @@
 import Foundation
 import LiveChat
+import Synchronization
 
 /// Why a row cannot be sent, as `RowChecker` is told it.
 public struct RowProblem: Error, CustomStringConvertible, ExpressibleByStringInterpolation {
@@ -88,12 +89,11 @@ public final class RowChecker {
 
 /// The results of parallel slices, each set once from its own thread, joined in slice order.
 private final class SliceResults<Element>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var slices: [[Element]]
+    private let slices: Mutex<[[Element]]>
 
-    init(_ count: Int) { slices = Array(repeating: [], count: count) }
+    init(_ count: Int) { slices = Mutex(Array(repeating: [], count: count)) }
 
-    func set(_ slice: Int, _ elements: [Element]) { lock.withLock { slices[slice] = elements } }
+    func set(_ slice: Int, _ elements: [Element]) { slices.withLock { $0[slice] = elements } }
 
-    func joined() -> [Element] { lock.withLock { Array(slices.joined()) } }
+    func joined() -> [Element] { slices.withLock { Array($0.joined()) } }
 }

@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+import Synchronization
 
 /// The client of the LiveChat REST API v2 tickets endpoints, on AsyncHTTPClient.
 ///
@@ -410,21 +411,16 @@ extension LiveChatClient: CustomStringConvertible, CustomReflectable {
 
 /// Whether the client has been shut down, so that the pool is shut down exactly once. A lock, not
 /// an actor, because `deinit` cannot wait.
-private final class Lifecycle: @unchecked Sendable {
-    private let lock = NSLock()
-    private var shutDown = false
+private final class Lifecycle: Sendable {
+    private let shutDown = Mutex(false)
 
-    var isShutDown: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return shutDown
-    }
+    var isShutDown: Bool { shutDown.withLock { $0 } }
 
     /// Marks the client shut down; false when it already was.
     func beginShutdown() -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        defer { shutDown = true }
-        return !shutDown
+        shutDown.withLock { shutDown in
+            defer { shutDown = true }
+            return !shutDown
+        }
     }
 }

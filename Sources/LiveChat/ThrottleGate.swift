@@ -1,18 +1,18 @@
 import Foundation
+import Synchronization
 
 /// A pause shared by every request of one client: when the server answers 429 with `Retry-After`,
 /// the gate closes for that long and no request is sent until it opens again, so that many
 /// concurrent workers wait together instead of each hammering the server. An open gate costs a
 /// lock and no suspension.
-final class ThrottleGate: @unchecked Sendable {
-    private let lock = NSLock()
-    private var reopensAt: ContinuousClock.Instant?
+final class ThrottleGate: Sendable {
+    private let reopensAt = Mutex<ContinuousClock.Instant?>(nil)
 
     /// Closes the gate for `duration` from now; an earlier pause that ends later is kept.
     func close(for duration: Duration) {
         let until = ContinuousClock.now + duration
-        lock.withLock {
-            if let reopensAt, reopensAt >= until { return }
+        reopensAt.withLock { reopensAt in
+            if let current = reopensAt, current >= until { return }
             reopensAt = until
         }
     }
@@ -28,7 +28,7 @@ final class ThrottleGate: @unchecked Sendable {
 
     /// When the gate reopens, if it is closed now.
     var closedUntil: ContinuousClock.Instant? {
-        lock.withLock {
+        reopensAt.withLock { reopensAt in
             guard let reopensAt, reopensAt > .now else { return nil }
             return reopensAt
         }

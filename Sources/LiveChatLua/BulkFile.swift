@@ -2,6 +2,7 @@ import BulkCreation
 import Foundation
 import LiveChat
 import LuaHost
+import Synchronization
 
 /// `livechat-lua bulk FILE.csv`'s work, with no script: the file's columns mapped to ticket
 /// fields, every row checked straight from the parsed records (in parallel, no Lua table per
@@ -174,9 +175,9 @@ public struct BulkFile {
 final class FileRest: @unchecked Sendable {
     let feed = RowFeed()
     private let bulk: BulkFile
-    private let lock = NSLock()
     /// The parts not read yet, each let go once read.
-    private var parts: [String]
+    private let parts: Mutex<[String]>
+    private let partCount: Int
     private let before: Int
     private let plan: ColumnPlan
     private let checker: RowChecker
@@ -186,7 +187,8 @@ final class FileRest: @unchecked Sendable {
 
     init(bulk: BulkFile, parts: [String], before: Int, plan: ColumnPlan, checker: RowChecker) {
         self.bulk = bulk
-        self.parts = parts
+        self.parts = Mutex(parts)
+        self.partCount = parts.count
         self.before = before
         self.plan = plan
         self.checker = checker
@@ -195,10 +197,10 @@ final class FileRest: @unchecked Sendable {
     func start() {
         DispatchQueue.global().async {
             var before = self.before
-            for index in 0..<self.parts.count {
-                let part = self.lock.withLock { () -> String in
-                    defer { self.parts[index] = "" }
-                    return self.parts[index]
+            for index in 0..<self.partCount {
+                let part = self.parts.withLock { parts -> String in
+                    defer { parts[index] = "" }
+                    return parts[index]
                 }
                 let (records, problem) = CSVModule.records(ofPart: part, before: before, self.bulk.csvOptions, path: self.bulk.path)
                 before += records.count
@@ -293,17 +295,16 @@ struct ColumnPlan {
 /// Called from the run's threads, one failure at a time or several at once.
 private final class FailureTeller: @unchecked Sendable {
     private let terminal: Bool
-    private let lock = NSLock()
-    private var count = 0
+    private let count = Mutex(0)
 
     init(terminal: Bool) {
         self.terminal = terminal
     }
 
-    var failed: Int { lock.withLock { count } }
+    var failed: Int { count.withLock { $0 } }
 
     func tell(_ outcome: BulkOutcome) {
-        let number = lock.withLock { () -> Int in
+        let number = count.withLock { count -> Int in
             count += 1
             return count
         }

@@ -1,6 +1,7 @@
 import CSV
 import Foundation
 import LuaHost
+import Synchronization
 
 /// The `csv` Lua module, on yaslab/CSV.swift (RFC 4180 quoting, embedded newlines, a UTF-8 BOM,
 /// any one-character delimiter):
@@ -356,12 +357,11 @@ public enum CSVModule {
 
 /// What each part of a file parsed in parallel gave, set once from its own thread.
 private final class PartResults: @unchecked Sendable {
-    private let lock = NSLock()
-    private var results: [Result<(CSVReader, [[String]]), Error>?]
+    private let results: Mutex<[Result<(CSVReader, [[String]]), Error>?]>
 
-    init(_ count: Int) { results = Array(repeating: nil, count: count) }
+    init(_ count: Int) { results = Mutex(Array(repeating: nil, count: count)) }
 
-    func set(_ index: Int, _ result: Result<(CSVReader, [[String]]), Error>) { lock.withLock { results[index] = result } }
+    func set(_ index: Int, _ result: Result<(CSVReader, [[String]]), Error>) { results.withLock { $0[index] = result } }
 
-    var all: [Result<(CSVReader, [[String]]), Error>] { lock.withLock { results.map { $0! } } }
+    var all: [Result<(CSVReader, [[String]]), Error>] { results.withLock { $0.map { $0! } } }
 }

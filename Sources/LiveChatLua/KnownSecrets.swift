@@ -1,11 +1,11 @@
 import Foundation
+import Synchronization
 
 /// Every API key this process has been given, however it came (the environment, the config
 /// file, the terminal prompt, `livechat.configure{}`, a call's own fields), so that whatever keeps
 /// or shows text (the prompt's history, error messages) can leave them out.
-public final class KnownSecrets: @unchecked Sendable {
-    private let lock = NSLock()
-    private var values: Set<String> = []
+public final class KnownSecrets: Sendable {
+    private let values = Mutex<Set<String>>([])
 
     public init() {}
 
@@ -16,12 +16,12 @@ public final class KnownSecrets: @unchecked Sendable {
     /// Remembers a secret; nil and values shorter than `shortestMatched` are ignored.
     public func add(_ secret: String?) {
         guard let secret, secret.count >= Self.shortestMatched else { return }
-        _ = lock.withLock { values.insert(secret) }
+        _ = values.withLock { $0.insert(secret) }
     }
 
     /// Every secret known, longest first (so that a key containing another is replaced whole).
     public var all: [String] {
-        lock.withLock { values.sorted { $0.count > $1.count } }
+        values.withLock { $0.sorted { $0.count > $1.count } }
     }
 
     /// Whether any known secret appears in `text`.

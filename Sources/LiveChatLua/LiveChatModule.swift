@@ -1,6 +1,7 @@
 import Foundation
 @_spi(LiveChatTools) import LiveChat
 import LuaHost
+import Synchronization
 
 /// The `livechat` Lua module: the tickets API for scripts, each call parking its coroutine while
 /// the Swift client works, plus `spawn`, `map`, `sleep` and the `tickets` iterator.
@@ -322,14 +323,13 @@ public final class LiveChatModule {
 }
 
 /// API keys entered at the terminal, by login; read and written from any thread.
-final class EnteredKeys: @unchecked Sendable {
-    private let lock = NSLock()
+final class EnteredKeys: Sendable {
     /// By login and the API URL the key was entered for: a key is sent only where it was given.
-    private var keys: [String: String] = [:]
+    private let keys = Mutex<[String: String]>([:])
 
     subscript(login: String, url: String) -> String? {
-        get { lock.withLock { keys[Self.slot(login, url)] } }
-        set { lock.withLock { keys[Self.slot(login, url)] = newValue } }
+        get { keys.withLock { $0[Self.slot(login, url)] } }
+        set { keys.withLock { $0[Self.slot(login, url)] = newValue } }
     }
 
     private static func slot(_ login: String, _ url: String) -> String { login + "\u{0}" + url }
@@ -339,28 +339,27 @@ final class EnteredKeys: @unchecked Sendable {
     func forgetIfRefused(_ error: LiveChatError, settings: ConnectionSettings) {
         guard error.kind == .auth, let login = settings.login, let key = settings.apiKey else { return }
         let slot = Self.slot(login, settings.apiURL ?? LiveChatConfiguration.defaultAPIURL)
-        lock.withLock { if keys[slot] == key { keys[slot] = nil } }
+        keys.withLock { keys in if keys[slot] == key { keys[slot] = nil } }
     }
 }
 
 /// One client per distinct settings, shared by every call that uses them (one connection pool).
-final class ClientPool: @unchecked Sendable {
-    private let lock = NSLock()
-    private var clients: [ConnectionSettings: LiveChatClient] = [:]
+final class ClientPool: Sendable {
+    private let clients = Mutex<[ConnectionSettings: LiveChatClient]>([:])
 
     func client(for settings: ConnectionSettings) throws -> LiveChatClient {
         let configuration = try settings.clientConfiguration()
         _ = try configuration.validatedBaseURL()
-        lock.lock()
-        defer { lock.unlock() }
-        if let client = clients[settings] { return client }
-        let client = LiveChatClient(configuration: configuration)
-        clients[settings] = client
-        return client
+        return clients.withLock { clients in
+            if let client = clients[settings] { return client }
+            let client = LiveChatClient(configuration: configuration)
+            clients[settings] = client
+            return client
+        }
     }
 
     func shutdownAll() async {
-        let all = lock.withLock {
+        let all = clients.withLock { clients in
             let all = Array(clients.values)
             clients.removeAll()
             return all

@@ -1,7 +1,9 @@
 import Foundation
+import LiveChat
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import Synchronization
 
 /// The sandbox's admin API, under `/__sandbox/` and with the same credentials, for people
 /// testing their own scripts (as WireMock and LocalStack serve theirs):
@@ -186,8 +188,8 @@ struct FaultSettings: Codable {
             }
             let number: Double
             switch value {
-            case .integer(let whole): number = Double(whole)
-            case .number(let real) where real.isFinite: number = real
+            case .int(let whole): number = Double(whole)
+            case .double(let real) where real.isFinite: number = real
             default: throw Problem(message: "'\(key)' must be a number")
             }
             switch key {
@@ -206,12 +208,12 @@ struct FaultSettings: Codable {
 
 /// The faults in force, replaced whole by the admin API; the next request sees the new ones.
 final class FaultControl: Sendable {
-    private let injector: Locked<FaultInjector?>
+    private let injector: Mutex<FaultInjector?>
     private let seed: UInt64
 
     init(_ faults: FaultInjection, seed: UInt64) {
         self.seed = seed
-        injector = Locked(faults.isActive ? FaultInjector(faults: faults, seed: seed) : nil)
+        injector = Mutex(faults.isActive ? FaultInjector(faults: faults, seed: seed) : nil)
     }
 
     /// The injector for the next request; nil when no fault is set.
@@ -241,7 +243,7 @@ final class RequestJournal: Sendable {
         var time: String
     }
 
-    private let recorded = Locked<[Entry]>([])
+    private let recorded = Mutex<[Entry]>([])
 
     var entries: [Entry] { recorded.withLock { $0 } }
 

@@ -1,14 +1,15 @@
 import Foundation
+import Synchronization
 
 /// Checks a request's `Authorization` header against the sandbox's account: HTTP Basic with the
 /// configured login (case-insensitive, it is an e-mail) and API key, or the configured bearer token.
-struct Authenticator: Sendable {
+final class Authenticator: Sendable {
     let login: String
     let apiKey: String
     let bearerToken: String?
     /// Header values already admitted: a client sends the same one on every request, and checking
     /// it again (trimming, splitting, base64, lowercasing) was a visible share of a cached read.
-    private let admitted = Locked(Set<String>())
+    private let admitted = Mutex(Set<String>())
     /// Enough for every client of a local sandbox; beyond it the memo starts over.
     private static let admittedCapacity = 64
 

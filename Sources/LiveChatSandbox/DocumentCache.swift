@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Recently read or written tickets' JSON, so that repeated single-ticket reads skip SQLite.
 /// Writers store after their commit; a reader fills only if no write happened since it looked,
@@ -12,7 +13,7 @@ final class DocumentCache: Sendable {
         var generation: UInt64 = 0
     }
 
-    private let state = Locked(State())
+    private let state = Mutex(State())
 
     /// The cached document, and the write generation to hand back to `fill` after a miss.
     func lookup(_ id: String) -> (document: Data?, generation: UInt64) {

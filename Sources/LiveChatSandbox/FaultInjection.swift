@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Faults the sandbox injects into API requests, for testing how clients and scripts cope.
 /// All are off by default. `/health` is never affected.
@@ -68,9 +69,9 @@ enum FaultDecision: Equatable {
 /// sequence, so a given seed yields the same sequence of decisions in request order.
 final class FaultInjector: Sendable {
     let faults: FaultInjection
-    private let state: Locked<State>
+    private let state: Mutex<State>
     /// Its own sequence, so that lost answers leave the other decisions' sequence as it was.
-    private let lostAnswers: Locked<SeededRandom>
+    private let lostAnswers: Mutex<SeededRandom>
 
     private struct State {
         var random: SeededRandom
@@ -81,8 +82,8 @@ final class FaultInjector: Sendable {
     init(faults: FaultInjection, seed: UInt64) {
         self.faults = faults
         let capacity = max(1, faults.rateLimit ?? 1)
-        state = Locked(State(random: SeededRandom(seed: seed ^ 0xFA17), tokens: capacity, lastRefill: .now))
-        lostAnswers = Locked(SeededRandom(seed: seed ^ 0x1057))
+        state = Mutex(State(random: SeededRandom(seed: seed ^ 0xFA17), tokens: capacity, lastRefill: .now))
+        lostAnswers = Mutex(SeededRandom(seed: seed ^ 0x1057))
     }
 
     /// Whether the answer to a write that was just made is to be lost.

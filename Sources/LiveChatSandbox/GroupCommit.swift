@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 
 /// Group commit: writes that arrive while a transaction is being committed wait, then all go
 /// into the next transaction together, so one commit (one fsync) serves many requests. Each
@@ -22,7 +23,7 @@ final class GroupCommit: Sendable {
     }
 
     private let writer: any DatabaseWriter
-    private let state = Locked(State())
+    private let state = Mutex(State())
 
     init(writer: any DatabaseWriter) {
         self.writer = writer

@@ -1,60 +1,21 @@
 import Foundation
+import LiveChat
 
-/// Any JSON value, for request bodies whose fields the handlers check one by one (so each problem
-/// gets its own message).
-enum JSONValue: Codable, Sendable, Equatable {
-    case null
-    case bool(Bool)
-    case integer(Int64)
-    case number(Double)
-    case string(String)
-    case array([JSONValue])
-    case object([String: JSONValue])
-
+/// Request bodies are read into the project's one `JSONValue` (LiveChat's), so that each field's
+/// problem gets its own message.
+extension JSONValue {
     /// Parses a JSON text (RFC 8259) with `JSONParser`; throws on anything malformed.
     init(parsing bytes: some Collection<UInt8>) throws {
         self = try JSONParser.parse(Array(bytes))
-    }
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Int64.self) {
-            self = .integer(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .number(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([JSONValue].self) {
-            self = .array(value)
-        } else {
-            self = .object(try container.decode([String: JSONValue].self))
-        }
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        switch self {
-        case .null: try container.encodeNil()
-        case .bool(let value): try container.encode(value)
-        case .integer(let value): try container.encode(value)
-        case .number(let value): try container.encode(value)
-        case .string(let value): try container.encode(value)
-        case .array(let value): try container.encode(value)
-        case .object(let value): try container.encode(value)
-        }
     }
 
     /// The value as text when it is a string or a number (clients send `"page": "1"` and `1` alike).
     var scalarText: String? {
         switch self {
         case .string(let text): return text
-        case .integer(let number): return String(number)
-        case .number(let number) where number.rounded() == number && abs(number) < 1e15: return String(Int64(number))
-        case .number(let number): return String(number)
+        case .int(let number): return String(number)
+        case .double(let number) where number.rounded() == number && abs(number) < 1e15: return String(Int64(number))
+        case .double(let number): return String(number)
         default: return nil
         }
     }
@@ -259,9 +220,9 @@ struct JSONParser {
             skipDigits()
         }
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
-        if integral, let integer = Int64(text) { return .integer(integer) }
+        if integral, let integer = Int(text) { return .int(integer) }
         guard let double = Double(text), double.isFinite else { throw Malformed() }
-        return .number(double)
+        return .double(double)
     }
 
     private func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }

@@ -1,4 +1,5 @@
 import Foundation
+import LiveChat
 
 /// The fields of a POST or PUT body, whichever encoding it came in: a form (PHP bracket keys) or
 /// JSON (nested objects). Handlers ask for fields by path and get the same answer from either.

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import NIOHTTP1
+import Synchronization
 
 /// What the sandbox knows about each request beyond the request itself: its connection, so a
 /// fault can drop it, and what the request journal records of its body.
@@ -20,7 +21,7 @@ struct SandboxRequestContext: RequestContext {
 
 /// The body fields a handler decoded, for the request journal.
 final class RecordedBody: Sendable {
-    private let fields = Locked<RequestFields?>(nil)
+    private let fields = Mutex<RequestFields?>(nil)
 
     var value: RequestFields? {
         get { fields.withLock { $0 } }
@@ -37,7 +38,7 @@ final class SandboxService: Sendable {
     let authenticator: Authenticator
     let faults: FaultControl
     let journal = RequestJournal()
-    let snapshots = Locked<[String: [Ticket]]>([:])
+    let snapshots = Mutex<[String: [Ticket]]>([:])
     let accessLog: AccessLog?
 
     init(configuration: SandboxConfiguration, store: any TicketStorage, agents: AgentDirectory) {

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
+import Synchronization
 
 /// A LiveChat-compatible tickets server on loopback: the v2 tickets API over SQLite.
 /// `start()` binds and serves; `stop()` shuts down gracefully.
@@ -24,7 +25,7 @@ public final class SandboxServer: Sendable {
         var task: Task<Void, Never>
     }
 
-    private let phase = Locked(Phase.idle)
+    private let phase = Mutex(Phase.idle)
 
     public init(configuration: SandboxConfiguration) {
         self.configuration = configuration
@@ -157,7 +158,7 @@ public enum SandboxError: Error, CustomStringConvertible {
 
 /// A value that arrives once, from whichever of success or failure comes first.
 private final class OnceResult<Value: Sendable>: Sendable {
-    private let state = Locked<(result: Result<Value, any Error>?, waiter: CheckedContinuation<Value, any Error>?)>((nil, nil))
+    private let state = Mutex<(result: Result<Value, any Error>?, waiter: CheckedContinuation<Value, any Error>?)>((nil, nil))
 
     func succeed(_ value: Value) { complete(.success(value)) }
     func fail(_ error: any Error) { complete(.failure(error)) }

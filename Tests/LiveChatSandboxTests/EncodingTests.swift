@@ -1,3 +1,4 @@
+import LiveChat
 import XCTest
 @testable import LiveChatSandbox
 
@@ -42,7 +43,7 @@ final class EncodingTests: XCTestCase {
     /// Numbers as the handlers see them (`scalarText`): JSONDecoder reads `1e3` as an integer, the parser as a double.
     private func normalized(_ value: JSONValue) -> JSONValue {
         switch value {
-        case .integer, .number: return .string(value.scalarText!)
+        case .int, .double: return .string(value.scalarText!)
         case .array(let elements): return .array(elements.map(normalized))
         case .object(let members): return .object(members.mapValues(normalized))
         default: return value
