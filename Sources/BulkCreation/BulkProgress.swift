@@ -1,49 +1,54 @@
 import Foundation
+import Synchronization
 
 /// A bulk run's progress on stderr: a line redrawn in place while stderr is a terminal (done/total,
 /// rate, failures, ETA), and one summary line at the end, always.
-final class BulkProgress: @unchecked Sendable {
-    private var totalRows: Int
+final class BulkProgress: Sendable {
     let enabled: Bool
     let dryRun: Bool
-    private let lock = NSLock()
-    private var created = 0, skipped = 0, failed = 0
-    private var started = ContinuousClock.now
-    private var ticker: Task<Void, Never>?
-    private var drawn = false
-    private var finished = false
     private let isTerminal = isatty(STDERR_FILENO) != 0
+    private let state: Mutex<State>
+
+    private struct State {
+        var totalRows: Int
+        var created = 0, skipped = 0, failed = 0
+        var started = ContinuousClock.now
+        var ticker: Task<Void, Never>?
+        var drawn = false
+        var finished = false
+    }
 
     init(total: Int, enabled: Bool, dryRun: Bool) {
-        self.totalRows = total
         self.enabled = enabled
         self.dryRun = dryRun
+        state = Mutex(State(totalRows: total))
     }
 
     /// The rows of the run: it grows while a file is still being read.
-    var total: Int { lock.withLock { totalRows } }
+    var total: Int { state.withLock { $0.totalRows } }
 
     func setTotal(_ total: Int) {
-        lock.withLock { totalRows = total }
+        state.withLock { $0.totalRows = total }
     }
 
     func start() {
-        started = .now
+        state.withLock { $0.started = .now }
         guard enabled && isTerminal else { return }
-        ticker = Task { [weak self] in
+        let ticker = Task { [weak self] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(250))
                 self?.draw()
             }
         }
+        state.withLock { $0.ticker = ticker }
     }
 
     func count(_ status: BulkOutcome.Status) {
-        lock.withLock {
+        state.withLock { state in
             switch status {
-            case .created: created += 1
-            case .skipped: skipped += 1
-            case .failed, .changed: failed += 1
+            case .created: state.created += 1
+            case .skipped: state.skipped += 1
+            case .failed, .changed: state.failed += 1
             case .notAttempted: break
             }
         }
@@ -51,35 +56,37 @@ final class BulkProgress: @unchecked Sendable {
 
     /// Stops redrawing and clears the progress line. Safe to call more than once.
     func finish() {
-        let clear: Bool = lock.withLock {
-            guard !finished else { return false }
-            finished = true
-            return drawn
+        let (clear, ticker) = state.withLock { state -> (Bool, Task<Void, Never>?) in
+            guard !state.finished else { return (false, nil) }
+            state.finished = true
+            return (state.drawn, state.ticker)
         }
         ticker?.cancel()
         if clear { write("\r\u{1B}[K") }
     }
 
     private var seconds: Double {
-        let elapsed = ContinuousClock.now - started
+        let elapsed = ContinuousClock.now - state.withLock { $0.started }
         return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
     }
 
     private func draw() {
-        let (done, created, failed, finished) = lock.withLock { (self.created + skipped + self.failed, self.created, self.failed, self.finished) }
+        let (done, created, failed, finished, total) = state.withLock {
+            ($0.created + $0.skipped + $0.failed, $0.created, $0.failed, $0.finished, $0.totalRows)
+        }
         guard !finished else { return }
         let elapsed = seconds
         let rate = elapsed > 0 ? Double(created) / elapsed : 0
         let left = total - done
         let eta = rate > 0 ? Self.clock(Double(left) / rate) : "--:--"
         let percent = total > 0 ? done * 100 / total : 100
-        lock.withLock { drawn = true }
+        state.withLock { $0.drawn = true }
         write("\r\u{1B}[Kbulk: \(done)/\(total) (\(percent)%)  \(String(format: "%.0f", rate))/s  \(failed) failed  ETA \(eta)")
     }
 
     /// The last line of a run, printed always.
     func printSummary(journal: String?, results: String?) {
-        let (created, skipped, failed) = lock.withLock { (self.created, self.skipped, self.failed) }
+        let (created, skipped, failed) = state.withLock { ($0.created, $0.skipped, $0.failed) }
         guard enabled else { return }
         let elapsed = seconds
         var line: String

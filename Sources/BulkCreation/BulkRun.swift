@@ -720,16 +720,24 @@ public final class BulkRun: @unchecked Sendable {
 /// widens that window. If the run dies, the rows announced but not yet sent are in doubt, and a
 /// rerun searches for them before creating them: at most two batches more than were in flight.
 /// A row is never sent before its event is on disk.
-final class AttemptAnnouncer: @unchecked Sendable {
+final class AttemptAnnouncer: Sendable {
     typealias Announced = Result<Date, Journal.Problem>
 
     private let journal: Journal
     private let batchSize: Int
-    private let lock = NSLock()
-    private var rows: [(BulkRow, CreateTicketRequest)]
-    /// Whether every row of the run is in `rows`; until then a batch is recorded only whole.
-    private var complete: Bool
-    private var batches: [Int: Batch] = [:]
+    private let state: Mutex<State>
+
+    private struct State {
+        var rows: [(BulkRow, CreateTicketRequest)]
+        /// Whether every row of the run is in `rows`; until then a batch is recorded only whole.
+        var complete: Bool
+        var batches: [Int: Batch] = [:]
+
+        /// Whether a batch has all its rows.
+        func isWhole(_ batch: Int, size: Int) -> Bool {
+            complete || (batch + 1) * size <= rows.count
+        }
+    }
 
     /// A batch waiting for the rest of its rows, or whose events are being recorded (each with
     /// who waits for them), or recorded.
@@ -741,9 +749,8 @@ final class AttemptAnnouncer: @unchecked Sendable {
 
     init(journal: Journal, rows: [(BulkRow, CreateTicketRequest)], batchSize: Int, complete: Bool = true) {
         self.journal = journal
-        self.rows = rows
         self.batchSize = max(1, batchSize)
-        self.complete = complete
+        state = Mutex(State(rows: rows, complete: complete))
     }
 
     /// More rows of the run, after those it has.
@@ -757,24 +764,20 @@ final class AttemptAnnouncer: @unchecked Sendable {
     }
 
     /// Changes the rows, then records the batches that were waiting for rows and now have them.
-    private func recordReady(_ change: (AttemptAnnouncer) -> Void) {
-        let ready = lock.withLock { () -> [(Int, [@Sendable (Announced) -> Void])] in
-            change(self)
-            var ready: [(Int, [@Sendable (Announced) -> Void])] = []
-            for (batch, state) in batches {
-                if case .waitingForRows(let waiters) = state, isWhole(batch) {
-                    batches[batch] = .recording(waiters)
-                    ready.append((batch, waiters))
+    private func recordReady(_ change: (inout State) -> Void) {
+        let size = batchSize
+        let ready = state.withLock { state -> [Int] in
+            change(&state)
+            var ready: [Int] = []
+            for (batch, entry) in state.batches {
+                if case .waitingForRows(let waiters) = entry, state.isWhole(batch, size: size) {
+                    state.batches[batch] = .recording(waiters)
+                    ready.append(batch)
                 }
             }
             return ready
         }
-        for (batch, _) in ready { record(batch) }
-    }
-
-    /// Whether a batch has all its rows (called with the lock held).
-    private func isWhole(_ batch: Int) -> Bool {
-        complete || (batch + 1) * batchSize <= rows.count
+        for batch in ready { record(batch) }
     }
 
     /// Calls `then` with row `index`'s attempt time once its event is on disk, or with the
@@ -793,15 +796,16 @@ final class AttemptAnnouncer: @unchecked Sendable {
 
     /// The rows from index `start` on whose attempt events were recorded (or are being).
     func announcedRows(from start: Int) -> [BulkRow] {
-        lock.withLock {
+        let size = batchSize
+        return state.withLock { state in
             var announced: [BulkRow] = []
-            for (batch, state) in batches.sorted(by: { $0.key < $1.key }) {
-                switch state {
+            for (batch, entry) in state.batches.sorted(by: { $0.key < $1.key }) {
+                switch entry {
                 case .recorded(.success), .recording: break
                 default: continue
                 }
-                let lower = max(start, batch * batchSize), upper = min((batch + 1) * batchSize, rows.count)
-                if lower < upper { announced += rows[lower..<upper].map(\.0) }
+                let lower = max(start, batch * size), upper = min((batch + 1) * size, state.rows.count)
+                if lower < upper { announced += state.rows[lower..<upper].map(\.0) }
             }
             return announced
         }
@@ -809,26 +813,27 @@ final class AttemptAnnouncer: @unchecked Sendable {
 
     private func start(_ batch: Int, waiter: (@Sendable (Announced) -> Void)?) {
         enum Next { case call(Announced), wait, record }
-        let next = lock.withLock { () -> Next in
-            switch batches[batch] {
+        let size = batchSize
+        let next = state.withLock { state -> Next in
+            switch state.batches[batch] {
             case .recorded(let result)?:
                 return .call(result)
             case .recording(var waiters)?:
                 if let waiter { waiters.append(waiter) }
-                batches[batch] = .recording(waiters)
+                state.batches[batch] = .recording(waiters)
                 return .wait
             case .waitingForRows(var waiters)?:
                 // Recorded by `recordReady` once its rows are all there.
                 if let waiter { waiters.append(waiter) }
-                batches[batch] = .waitingForRows(waiters)
+                state.batches[batch] = .waitingForRows(waiters)
                 return .wait
             case nil:
                 let waiters = waiter.map { [$0] } ?? []
-                guard isWhole(batch) else {
-                    batches[batch] = .waitingForRows(waiters)
+                guard state.isWhole(batch, size: size) else {
+                    state.batches[batch] = .waitingForRows(waiters)
                     return .wait
                 }
-                batches[batch] = .recording(waiters)
+                state.batches[batch] = .recording(waiters)
                 return .record
             }
         }
@@ -839,12 +844,13 @@ final class AttemptAnnouncer: @unchecked Sendable {
         }
     }
 
-    /// Records a batch's events; they are made off the caller's thread (the task that
-    /// sends), each with its request's fingerprint.
+    /// Records a batch's events, off the caller's thread (the task that sends), each with its
+    /// request's fingerprint.
     private func record(_ batch: Int) {
+        let size = batchSize
         // The batch's rows only: a copy of them all would be copied again by the next append.
-        let rows = lock.withLock {
-            Array(self.rows[min(batch * batchSize, self.rows.count)..<min((batch + 1) * batchSize, self.rows.count)])
+        let rows = state.withLock { state in
+            Array(state.rows[min(batch * size, state.rows.count)..<min((batch + 1) * size, state.rows.count)])
         }
         DispatchQueue.global().async { [journal] in
             let now = Date()
@@ -859,9 +865,9 @@ final class AttemptAnnouncer: @unchecked Sendable {
     }
 
     private func finish(_ batch: Int, _ result: Announced) {
-        let waiters = lock.withLock { () -> [@Sendable (Announced) -> Void] in
-            defer { batches[batch] = .recorded(result) }
-            if case .recording(let waiters)? = batches[batch] { return waiters }
+        let waiters = state.withLock { state -> [@Sendable (Announced) -> Void] in
+            defer { state.batches[batch] = .recorded(result) }
+            if case .recording(let waiters)? = state.batches[batch] { return waiters }
             return []
         }
         for waiter in waiters { waiter(result) }
@@ -879,31 +885,32 @@ final class Collected<Element>: @unchecked Sendable {
 /// The ticket ids that are some row's outcome: a ticket is claimed by one row only.
 /// Outcomes on their way to the Lua side, which takes them in batches.
 public final class OutcomeQueue: @unchecked Sendable {
-    private let lock = NSLock()
-    private var items: [BulkOutcome] = []
-    private var finished = false
+    private struct State {
+        var items: [BulkOutcome] = []
+        var finished = false
+        var waiter: CheckedContinuation<[BulkOutcome]?, Never>?
+    }
+
+    private let state = Mutex(State())
     /// When `next` last returned; touched by its one caller only.
     private var lastTaken: ContinuousClock.Instant?
 
-    private var isFinished: Bool { lock.withLock { finished } }
-    private var waiter: CheckedContinuation<[BulkOutcome]?, Never>?
-
     func push(_ outcome: BulkOutcome) {
-        let resume: (CheckedContinuation<[BulkOutcome]?, Never>, [BulkOutcome])? = lock.withLock {
-            items.append(outcome)
-            guard let waiter else { return nil }
-            self.waiter = nil
-            defer { items.removeAll() }
-            return (waiter, items)
+        let resume = state.withLock { state -> (CheckedContinuation<[BulkOutcome]?, Never>, [BulkOutcome])? in
+            state.items.append(outcome)
+            guard let waiter = state.waiter else { return nil }
+            state.waiter = nil
+            defer { state.items.removeAll() }
+            return (waiter, state.items)
         }
         if let (waiter, batch) = resume { waiter.resume(returning: batch) }
     }
 
     public func finish() {
-        let resume: CheckedContinuation<[BulkOutcome]?, Never>? = lock.withLock {
-            finished = true
-            defer { waiter = nil }
-            return waiter
+        let resume = state.withLock { state -> CheckedContinuation<[BulkOutcome]?, Never>? in
+            state.finished = true
+            defer { state.waiter = nil }
+            return state.waiter
         }
         resume?.resume(returning: nil)
     }
@@ -912,18 +919,18 @@ public final class OutcomeQueue: @unchecked Sendable {
     /// and all were taken. Calls come at most every 10 ms, so that the Lua side takes outcomes
     /// by the hundred during a fast run, not one wake-up per row.
     public func next() async -> [BulkOutcome]? {
-        if let last = lastTaken, !isFinished {
+        if let last = lastTaken, !state.withLock({ $0.finished }) {
             try? await Task.sleep(until: last + .milliseconds(10), clock: .continuous)
         }
         defer { lastTaken = .now }
         return await withCheckedContinuation { continuation in
-            let ready: [BulkOutcome]?? = lock.withLock {
-                if !items.isEmpty {
-                    defer { items.removeAll() }
-                    return .some(items)
+            let ready = state.withLock { state -> [BulkOutcome]?? in
+                if !state.items.isEmpty {
+                    defer { state.items.removeAll() }
+                    return .some(state.items)
                 }
-                if finished { return .some(nil) }
-                waiter = continuation
+                if state.finished { return .some(nil) }
+                state.waiter = continuation
                 return nil
             }
             if let ready { continuation.resume(returning: ready) }
@@ -932,20 +939,23 @@ public final class OutcomeQueue: @unchecked Sendable {
 }
 
 /// What the service did to a run's requests: for the summary, and to show that faults were met.
-public final class AttemptStats: @unchecked Sendable {
-    private let lock = NSLock()
-    private(set) var attempts = 0, throttled = 0, serverErrors = 0, networkErrors = 0, timeouts = 0
-    private(set) var lowestConcurrency = Int.max
+public final class AttemptStats: Sendable {
+    private struct Counts {
+        var attempts = 0, throttled = 0, serverErrors = 0, networkErrors = 0, timeouts = 0
+        var lowestConcurrency = Int.max
+    }
+
+    private let counts = Mutex(Counts())
 
     func count(_ attempt: LiveChatAttempt, window: Int) {
-        lock.withLock {
-            attempts += 1
-            lowestConcurrency = min(lowestConcurrency, window)
+        counts.withLock { counts in
+            counts.attempts += 1
+            counts.lowestConcurrency = min(counts.lowestConcurrency, window)
             switch (attempt.status, attempt.failure) {
-            case (429?, _): throttled += 1
-            case (let status?, _) where status >= 500: serverErrors += 1
-            case (nil, .network?): networkErrors += 1
-            case (nil, .timeout?): timeouts += 1
+            case (429?, _): counts.throttled += 1
+            case (let status?, _) where status >= 500: counts.serverErrors += 1
+            case (nil, .network?): counts.networkErrors += 1
+            case (nil, .timeout?): counts.timeouts += 1
             default: break
             }
         }
@@ -953,31 +963,35 @@ public final class AttemptStats: @unchecked Sendable {
 
     /// The counters as a table for Lua.
     public var snapshot: [String: Int] {
-        lock.withLock {
-            ["attempts": attempts, "throttled": throttled, "serverErrors": serverErrors, "networkErrors": networkErrors,
-             "timeouts": timeouts, "lowestConcurrency": lowestConcurrency == .max ? 0 : lowestConcurrency]
+        counts.withLock { counts in
+            ["attempts": counts.attempts, "throttled": counts.throttled, "serverErrors": counts.serverErrors,
+             "networkErrors": counts.networkErrors, "timeouts": counts.timeouts,
+             "lowestConcurrency": counts.lowestConcurrency == .max ? 0 : counts.lowestConcurrency]
         }
     }
 }
 
 /// Rows that reach a run after it has started, a chunk at a time and in order: a large CSV
 /// file's, read on while its first rows are sent.
-public final class RowFeed: @unchecked Sendable {
-    private let lock = NSLock()
-    private var chunks: [[BulkRow]] = []
-    private var finished = false
-    private var waiter: CheckedContinuation<[BulkRow]?, Never>?
+public final class RowFeed: Sendable {
+    private struct State {
+        var chunks: [[BulkRow]] = []
+        var finished = false
+        var waiter: CheckedContinuation<[BulkRow]?, Never>?
+    }
+
+    private let state = Mutex(State())
 
     public init() {}
 
     /// The next rows, after those appended before.
     public func append(_ rows: [BulkRow]) {
-        let resume = lock.withLock { () -> CheckedContinuation<[BulkRow]?, Never>? in
-            guard let waiter else {
-                chunks.append(rows)
+        let resume = state.withLock { state -> CheckedContinuation<[BulkRow]?, Never>? in
+            guard let waiter = state.waiter else {
+                state.chunks.append(rows)
                 return nil
             }
-            self.waiter = nil
+            state.waiter = nil
             return waiter
         }
         resume?.resume(returning: rows)
@@ -985,10 +999,10 @@ public final class RowFeed: @unchecked Sendable {
 
     /// No more rows will come.
     public func finish() {
-        let resume = lock.withLock { () -> CheckedContinuation<[BulkRow]?, Never>? in
-            finished = true
-            defer { waiter = nil }
-            return waiter
+        let resume = state.withLock { state -> CheckedContinuation<[BulkRow]?, Never>? in
+            state.finished = true
+            defer { state.waiter = nil }
+            return state.waiter
         }
         resume?.resume(returning: nil)
     }
@@ -997,10 +1011,10 @@ public final class RowFeed: @unchecked Sendable {
     /// One caller at a time.
     func next() async -> [BulkRow]? {
         await withCheckedContinuation { continuation in
-            let ready: [BulkRow]?? = lock.withLock {
-                if !chunks.isEmpty { return .some(chunks.removeFirst()) }
-                if finished { return .some(nil) }
-                waiter = continuation
+            let ready = state.withLock { state -> [BulkRow]?? in
+                if !state.chunks.isEmpty { return .some(state.chunks.removeFirst()) }
+                if state.finished { return .some(nil) }
+                state.waiter = continuation
                 return nil
             }
             if let ready { continuation.resume(returning: ready) }

@@ -1,34 +1,37 @@
 import Foundation
 import LiveChat
+import Synchronization
 
 /// A bulk run's first round of creates. A row is sent once its `attempt` event is on disk
 /// (`AttemptAnnouncer`) and a slot of the adaptive window is free, in a child task of its own
 /// that holds the slot until the row's first round ends (`BulkRun.create`, through the client's
 /// `createTicket`). A row whose outcome is unknown is left in `inDoubt` for the run to settle
 /// once nothing else is in flight.
-final class FirstRound: @unchecked Sendable {
+final class FirstRound: Sendable {
     typealias Doubt = (row: BulkRow, request: CreateTicketRequest, since: Date)
 
     private let run: BulkRun
     private let announcer: AttemptAnnouncer?
     private let window: AdaptiveConcurrency
     private let inDoubt: Collected<Doubt>
-    private let lock = NSLock()
-    private var rows: [(BulkRow, CreateTicketRequest)]
-    /// Whether every row is in `rows`; until then, more may be appended.
-    private var complete: Bool
-    /// Waiting for a row to be appended, or for the end of them.
-    private var waiting: CheckedContinuation<Void, Never>?
-    /// How many rows were started; the rest never left.
-    private var started = 0
+    private let state: Mutex<State>
+
+    private struct State {
+        var rows: [(BulkRow, CreateTicketRequest)]
+        /// Whether every row is in `rows`; until then, more may be appended.
+        var complete: Bool
+        /// Waiting for a row to be appended, or for the end of them.
+        var waiting: CheckedContinuation<Void, Never>?
+        /// How many rows were started; the rest never left.
+        var started = 0
+    }
 
     /// `complete`: whether `rows` are all the rows; if not, `append` brings the rest and
     /// `finishAppending` says there is no more.
     init(run: BulkRun, rows: [(BulkRow, CreateTicketRequest)], complete: Bool = true,
          announcer: AttemptAnnouncer?, window: AdaptiveConcurrency, inDoubt: Collected<Doubt>) {
         self.run = run
-        self.rows = rows
-        self.complete = complete
+        state = Mutex(State(rows: rows, complete: complete))
         self.announcer = announcer
         self.window = window
         self.inDoubt = inDoubt
@@ -48,7 +51,7 @@ final class FirstRound: @unchecked Sendable {
                     break
                 }
                 index += 1
-                lock.withLock { started = index }
+                state.withLock { $0.started = index }
                 let time: Date
                 switch announced {
                 case .success(let at):
@@ -81,15 +84,15 @@ final class FirstRound: @unchecked Sendable {
     /// Row `index`, once it is there; nil when there are no more.
     private func row(at index: Int) async -> (BulkRow, CreateTicketRequest)? {
         while true {
-            let ready: (BulkRow, CreateTicketRequest)?? = lock.withLock {
-                if index < rows.count { return .some(rows[index]) }
-                return complete ? .some(nil) : nil
+            let ready = state.withLock { state -> (BulkRow, CreateTicketRequest)?? in
+                if index < state.rows.count { return .some(state.rows[index]) }
+                return state.complete ? .some(nil) : nil
             }
             if let ready { return ready }
             await withCheckedContinuation { continuation in
-                let wake = lock.withLock { () -> Bool in
-                    if index < rows.count || complete { return true }
-                    waiting = continuation
+                let wake = state.withLock { state -> Bool in
+                    if index < state.rows.count || state.complete { return true }
+                    state.waiting = continuation
                     return false
                 }
                 if wake { continuation.resume() }
@@ -99,24 +102,24 @@ final class FirstRound: @unchecked Sendable {
 
     /// How many rows were started (sent, or failed before sending); the rest never left. Asked
     /// once `send` has returned.
-    var startedCount: Int { lock.withLock { started } }
+    var startedCount: Int { state.withLock { $0.started } }
 
     /// More rows, sent after those before them (from any thread).
     func append(_ more: [(BulkRow, CreateTicketRequest)]) {
-        let waiter = lock.withLock { () -> CheckedContinuation<Void, Never>? in
-            rows += more
-            defer { waiting = nil }
-            return waiting
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.rows += more
+            defer { state.waiting = nil }
+            return state.waiting
         }
         waiter?.resume()
     }
 
     /// No more rows will come (from any thread).
     func finishAppending() {
-        let waiter = lock.withLock { () -> CheckedContinuation<Void, Never>? in
-            complete = true
-            defer { waiting = nil }
-            return waiting
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.complete = true
+            defer { state.waiting = nil }
+            return state.waiting
         }
         waiter?.resume()
     }

@@ -1,5 +1,6 @@
 import CLuaShim
 import Foundation
+import Synchronization
 
 /// Objects attached to a state, one of each type, found by their type: no key strings, and no
 /// casts where they are used (`state.extensions[LuaScheduler.self]`).
@@ -207,25 +208,22 @@ public final class LuaState {
 /// Interrupting arms a hook on the thread running Lua code; the next instruction raises
 /// "interrupted!", which unwinds to the nearest protected call.
 public final class LuaInterrupter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var main: OpaquePointer?
-    private var running: OpaquePointer?
+    /// The main thread (nil once the state is closed) and the coroutine running now.
+    private let threads: Mutex<(main: OpaquePointer?, running: OpaquePointer?)>
 
-    init(_ L: OpaquePointer) { main = L }
+    init(_ L: OpaquePointer) { threads = Mutex((L, nil)) }
 
     /// Interrupts whatever Lua code runs now: the current coroutine if one is set, else the
     /// main thread.
     public func interrupt() {
-        lock.lock()
-        defer { lock.unlock() }
-        if let target = running ?? main { clshim_interrupt(target) }
+        threads.withLock { threads in
+            if let target = threads.running ?? threads.main { clshim_interrupt(target) }
+        }
     }
 
     /// Records which coroutine runs now (nil: the main thread); the scheduler sets it.
     func setRunning(_ thread: OpaquePointer?) {
-        lock.lock()
-        running = thread
-        lock.unlock()
+        threads.withLock { $0.running = thread }
     }
 
     /// Disarms a pending interrupt on the main thread, once it has finished running.
@@ -233,15 +231,12 @@ public final class LuaInterrupter: @unchecked Sendable {
 
     /// Disarms a pending interrupt on a thread that has finished running.
     func clear(_ thread: OpaquePointer?) {
-        lock.lock()
-        defer { lock.unlock() }
-        if let target = thread ?? main { clshim_clear_interrupt(target) }
+        threads.withLock { threads in
+            if let target = thread ?? threads.main { clshim_clear_interrupt(target) }
+        }
     }
 
     func detach() {
-        lock.lock()
-        main = nil
-        running = nil
-        lock.unlock()
+        threads.withLock { $0 = (nil, nil) }
     }
 }

@@ -1,5 +1,6 @@
 import CLuaShim
 import Foundation
+import Synchronization
 
 /// What an asynchronous host operation hands back to the coroutine that waited for it.
 public enum LuaOutcome: Sendable {
@@ -93,24 +94,21 @@ public final class LuaScheduler {
 
     /// Completed operations, posted from any thread, taken by the scheduler's thread.
     final class Inbox: @unchecked Sendable {
-        private let lock = NSLock()
+        private let items = Mutex<[(Int, LuaOutcome)]>([])
         private let signal = DispatchSemaphore(value: 0)
-        private var items: [(Int, LuaOutcome)] = []
 
         func post(_ id: Int, _ outcome: LuaOutcome) {
-            lock.lock()
-            items.append((id, outcome))
-            lock.unlock()
+            items.withLock { $0.append((id, outcome)) }
             signal.signal()
         }
 
         /// Waits up to `timeout` for at least one item, then takes them all.
         func take(timeout: DispatchTime) -> [(Int, LuaOutcome)] {
             guard signal.wait(timeout: timeout) == .success else { return [] }
-            lock.lock()
-            defer { lock.unlock() }
-            let taken = items
-            items.removeAll()
+            let taken = items.withLock { items in
+                defer { items.removeAll() }
+                return items
+            }
             // The semaphore counted each post; consume the extra counts of the ones taken.
             for _ in 1..<max(1, taken.count) { _ = signal.wait(timeout: .now()) }
             return taken
