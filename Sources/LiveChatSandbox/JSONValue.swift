@@ -21,10 +21,11 @@ extension JSONValue {
     }
 }
 
-/// A small strict JSON parser for request bodies. Why not `JSONDecoder` into `JSONValue`: a
-/// `Decodable` enum can only find a value's type by trying each in turn, and every miss throws a
-/// `DecodingError` with its context strings, several per value; that made body decoding the
-/// largest single cost of a create. This reads the bytes once.
+/// A small strict JSON parser (RFC 8259) for request bodies. Why not Foundation's: its
+/// `JSONDecoder` and `JSONSerialization` accept what the API refuses (a trailing comma:
+/// `{"a": 1,}`), and the sandbox must refuse what the API refuses, or a script tested against it
+/// fails against LiveChat (`EncodingTests.testMalformedBodiesAreRefused`). It also reads the
+/// bytes once, where decoding into an enum tries each type in turn.
 struct JSONParser {
     struct Malformed: Error {}
 

