@@ -1,4 +1,3 @@
-import BulkCreation
 import Foundation
 import LiveChat
 import Synchronization

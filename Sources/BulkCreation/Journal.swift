@@ -1,4 +1,3 @@
-import BulkCreation
 import Foundation
 @_spi(LiveChatTools) import LiveChat
 

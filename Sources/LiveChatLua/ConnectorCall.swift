@@ -105,8 +105,8 @@ public enum ConnectorCall {
             let client = try module.client(for: settings)
             let response = try await operation(client)
             let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            return .success(String(decoding: try encoder.encode(response), as: UTF8.self))
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            return .success(String(decoding: JSONModule.indented(try encoder.encode(response)), as: UTF8.self))
         } catch let error as LiveChatError {
             module.enteredKeys.forgetIfRefused(error, settings: settings)
             return .failure(.failed(error.redacting(module.secrets.all)))

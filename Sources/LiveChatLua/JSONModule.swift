@@ -51,10 +51,64 @@ public enum JSONModule {
         }
     }
 
-    /// JSON text for a Lua value: keys sorted, slashes unescaped, indented when pretty.
+    /// JSON text for a Lua value: keys sorted, slashes unescaped; when pretty, indented by two
+    /// spaces with `"key": value` and `[]`/`{}` for empty containers.
     public static func text(of value: LuaValue, pretty: Bool) throws -> String {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = pretty ? [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted] : [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let compact = try encoder.encode(value)
+        return String(decoding: pretty ? indented(compact) : Array(compact), as: UTF8.self)
+    }
+
+    /// Compact JSON laid out on lines. Foundation's pretty printing writes `"key" : value` and
+    /// opens empty containers over lines (`[\n\n]`); the convention of JSON tools (jq, Python,
+    /// JavaScript) is `"key": value` and `[]`, so the encoder's compact text is re-laid here.
+    /// Only punctuation outside strings moves: the text's tokens are the encoder's own.
+    public static func indented(_ compact: Data) -> [UInt8] {
+        let bytes = Array(compact)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count * 2)
+        var level = 0
+        var inString = false, escaped = false
+        func newline() {
+            out.append(UInt8(ascii: "\n"))
+            out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 2 * level))
+        }
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            index += 1
+            if inString {
+                out.append(byte)
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""):
+                inString = true
+                out.append(byte)
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                out.append(byte)
+                if index < bytes.count, bytes[index] == (byte == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
+                    out.append(bytes[index])  // empty: `{}` or `[]`
+                    index += 1
+                } else {
+                    level += 1
+                    newline()
+                }
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                level -= 1
+                newline()
+                out.append(byte)
+            case UInt8(ascii: ","):
+                out.append(byte)
+                newline()
+            case UInt8(ascii: ":"):
+                out.append(contentsOf: [UInt8(ascii: ":"), UInt8(ascii: " ")])
+            default:
+                out.append(byte)
+            }
+        }
+        return out
     }
 }

@@ -230,6 +230,9 @@ final class FaultControl: Sendable {
 /// The requests the ticket endpoints received, newest last, at most `capacity` of them: method,
 /// path, query, body fields (a key, password or token replaced by `<redacted>`), status and
 /// time. The Authorization header is never kept.
+///
+/// Recording keeps the request's parts as they came (a lock and an append per request); they
+/// are decoded, redacted and formatted only when the journal is read.
 final class RequestJournal: Sendable {
     static let capacity = 10_000
 
@@ -243,26 +246,51 @@ final class RequestJournal: Sendable {
         var time: String
     }
 
-    private let recorded = Mutex<[Entry]>([])
+    private struct Recorded: Sendable {
+        var method: String
+        var path: String
+        var query: String
+        var body: RequestFields?
+        var status: Int
+        var time: Date
+    }
 
-    var entries: [Entry] { recorded.withLock { $0 } }
+    private let apiKey: String
+    private let recorded = Mutex<[Recorded]>([])
+
+    init(apiKey: String) {
+        self.apiKey = apiKey
+    }
+
+    var entries: [Entry] {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return recorded.withLock { $0 }.map { entry(of: $0, formatter) }
+    }
 
     func clear() { recorded.withLock { $0.removeAll() } }
 
-    func record(_ request: Request, body: RequestFields?, status: Int, time: Date, apiKey: String) {
-        var query: [String: [String]] = [:]
-        if let fields = try? FormFields(decoding: Substring(request.uri.query ?? "")) {
-            for pair in fields.pairs { query[pair.path.joined(separator: "."), default: []].append(Self.redacted(pair.path.last ?? "", pair.value, apiKey)) }
-        }
-        let entry = Entry(method: request.method.rawValue, path: request.uri.path, query: query,
-                          body: body.map { Self.value(of: $0, apiKey: apiKey) }, status: status,
-                          time: Self.format(time))
-        recorded.withLock { entries in
-            if entries.count >= Self.capacity { entries.removeFirst(entries.count - Self.capacity + 1) }
-            entries.append(entry)
+    func record(_ request: Request, body: RequestFields?, status: Int, time: Date) {
+        let item = Recorded(method: request.method.rawValue, path: request.uri.path, query: request.uri.query ?? "",
+                            body: body, status: status, time: time)
+        recorded.withLock { items in
+            // The oldest are dropped a tenth at a time: no per-request shift of the whole array.
+            if items.count >= Self.capacity + Self.capacity / 10 { items.removeFirst(items.count - Self.capacity + 1) }
+            items.append(item)
         }
     }
 
+    private func entry(of item: Recorded, _ formatter: ISO8601DateFormatter) -> Entry {
+        var query: [String: [String]] = [:]
+        if let fields = try? FormFields(decoding: Substring(item.query)) {
+            for pair in fields.pairs {
+                query[pair.path.joined(separator: "."), default: []].append(Self.redacted(pair.path.last ?? "", pair.value, apiKey))
+            }
+        }
+        return Entry(method: item.method, path: item.path, query: query,
+                     body: item.body.map { Self.value(of: $0, apiKey: apiKey) }, status: item.status,
+                     time: formatter.string(from: item.time))
+    }
     /// The body as JSON: a JSON body as it came, a form as an object of its keys (bracket paths
     /// joined with `.`), secrets redacted.
     private static func value(of fields: RequestFields, apiKey: String) -> JSONValue {
@@ -308,9 +336,4 @@ final class RequestJournal: Sendable {
         return ["apikey", "key", "password", "token", "secret", "authorization"].contains { name.hasSuffix($0) }
     }
 
-    private static func format(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
-    }
 }

@@ -37,7 +37,7 @@ final class SandboxService: Sendable {
     let agents: AgentDirectory
     let authenticator: Authenticator
     let faults: FaultControl
-    let journal = RequestJournal()
+    let journal: RequestJournal
     let snapshots = Mutex<[String: [Ticket]]>([:])
     let accessLog: AccessLog?
 
@@ -48,6 +48,7 @@ final class SandboxService: Sendable {
         authenticator = Authenticator(login: configuration.login, apiKey: configuration.apiKey,
                                       bearerToken: configuration.bearerToken)
         faults = FaultControl(configuration.faults, seed: configuration.seed)
+        journal = RequestJournal(apiKey: configuration.apiKey)
         accessLog = configuration.accessLog ? AccessLog() : nil
     }
 
@@ -78,7 +79,7 @@ final class SandboxService: Sendable {
         router.get("health") { _, _ in APIResponse.json(.ok, ByteBuffer(string: "{\"status\":\"ok\"}")) }
         for group in [router.group(), router.group("v2")] {
             TicketRoutes(service: self).add(to: group
-                .add(middleware: RequestJournalMiddleware(journal: journal, apiKey: configuration.apiKey))
+                .add(middleware: RequestJournalMiddleware(journal: journal))
                 .add(middleware: FaultMiddleware(faults: faults))
                 .add(middleware: VersionHeaderMiddleware())
                 .add(middleware: AuthenticationMiddleware(authenticator: authenticator)))
@@ -256,17 +257,16 @@ struct OutcomeMiddleware: RouterMiddleware {
 struct RequestJournalMiddleware: RouterMiddleware {
     typealias Context = SandboxRequestContext
     let journal: RequestJournal
-    let apiKey: String
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let time = Date()
         do {
             let response = try await next(request, context)
-            journal.record(request, body: context.recorded.value, status: Int(response.status.code), time: time, apiKey: apiKey)
+            journal.record(request, body: context.recorded.value, status: Int(response.status.code), time: time)
             return response
         } catch {
             // A dropped connection (a fault) is recorded with status 0: nothing was answered.
-            journal.record(request, body: context.recorded.value, status: 0, time: time, apiKey: apiKey)
+            journal.record(request, body: context.recorded.value, status: 0, time: time)
             throw error
         }
     }

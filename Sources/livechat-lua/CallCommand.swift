@@ -88,9 +88,9 @@ enum CallCommand {
         ]
         if let status = error.status { fields["status"] = .int(status) }
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let data = (try? encoder.encode(JSONValue.object(["error": .object(fields)]))) ?? Data()
-        return String(decoding: data, as: UTF8.self)
+        return String(decoding: JSONModule.indented(data), as: UTF8.self)
     }
 
     /// A usage problem: said with the usage text on stderr; exit status 2.

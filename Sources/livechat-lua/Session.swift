@@ -19,18 +19,22 @@ final class Session {
 
     /// Prints every value above `base` as JSON, one document per value (for `--json`).
     func printValuesAsJSON(above base: Int32) throws {
-        var documents: [String] = []
+        var values: [LuaValue] = []
         for index in stride(from: base + 1, through: state.top, by: 1) {
             let value = try state.value(at: index)
             do {
-                documents.append(try JSONModule.text(of: value, pretty: true))
+                _ = try JSONModule.text(of: value, pretty: false)
             } catch EncodingError.invalidValue(_, let context) {
                 throw JSONOutputProblem(description: "--json: result \(index - base) cannot be written as JSON: \(context.debugDescription)")
             }
+            values.append(value)
         }
-        // Every value is converted before anything is printed: a value JSON cannot hold leaves
-        // no half-written output behind.
-        for document in documents { print(document) }
+        // One document: the value, or an array of them when the script returned several (none
+        // prints nothing). Everything is converted before anything is printed: a value JSON
+        // cannot hold leaves no half-written output behind.
+        guard !values.isEmpty else { return }
+        let document = values.count == 1 ? values[0] : .table(LuaTable(sequence: values))
+        print(try JSONModule.text(of: document, pretty: true))
     }
 
     /// A script's result that JSON cannot hold (NaN, a function), said in a line.
