@@ -32,6 +32,14 @@ public final class LiveChatModule {
         functions["configure"] = module.configure
         functions["config"] = module.config
         functions["_sandbox"] = module.sandboxAdmin
+        functions["_help"] = LiveChatModule.helpText
+        functions["_describedFunctions"] = { _ in
+            var table = LuaTable()
+            for function in APIDescription.livechat.functions {
+                table[function.name] = .string(LuaString(function.signature))
+            }
+            return .value(.table(table))
+        }
         functions["now"] = { _ in .value(.number(Date().timeIntervalSince1970)) }
         let bulk = CreateTicketsFunctions(module: module)
         functions.merge(bulk.functions) { $1 }
@@ -215,6 +223,21 @@ public final class LiveChatModule {
         }
         let finalTags = tags
         return self.request(args, .init()) { try await $0.updateTicketTags(id: id, tags: finalTags) }
+    }
+
+    /// `_help([name])`, behind the global `help` (the prelude): the overview, a function's or a
+    /// shape's help by name (`createTicket`, `livechat.createTicket`, `livechat.Ticket`), or
+    /// `nil, message` naming the closest known name.
+    static let helpText: LuaHostFunction = { args in
+        let description = APIDescription.livechat
+        guard let name = args.string(1) else { return .value(.string(LuaString(description.overview()))) }
+        if let function = description.function(named: name) { return .value(.string(LuaString(description.help(for: function)))) }
+        if let shape = description.shape(named: name) ?? description.shape(named: "livechat." + name) {
+            return .value(.string(LuaString(description.help(for: shape))))
+        }
+        let known = Set(description.functions.flatMap { [$0.name, $0.shortName] } + description.shapes.map(\.name))
+        let suggestion = TicketArguments.closest(to: name, in: known).map { " (did you mean '\($0)'?)" } ?? ""
+        return .values([.nil, .string(LuaString("no help for '\(name)'\(suggestion); help() lists what there is"))])
     }
 
     /// `_sandbox(operation, argument)`, behind `livechat.sandbox.*` (the prelude): the sandbox's

@@ -183,5 +183,63 @@ enum Prelude {
         end
       end
     end
+
+    -- help: the API's description (APIDescription.swift), for the prompt and scripts.
+    do
+      local helpText, described = livechat._help, livechat._describedFunctions
+      livechat._help, livechat._describedFunctions = nil, nil
+      local names = {}
+      -- What the prompt prints for our functions: `function livechat.createTicket{message, …}`.
+      local registry = debug.getregistry()
+      local shown = registry["LuaHost.functionNames"] or setmetatable({}, { __mode = "k" })
+      registry["LuaHost.functionNames"] = shown
+      for name, signature in pairs(described()) do
+        local module, fname = name:match("^(%w+)%.(%w+)$")
+        local t = rawget(_G, module)
+        local f = t and rawget(t, fname)
+        if type(f) == "function" then
+          names[f] = name
+          shown[f] = "function " .. signature
+        end
+      end
+      local function textFor(x)
+        if x == nil or x == livechat then return helpText() end
+        if type(x) == "function" then
+          local name = names[x]
+          if name then return helpText(name) end
+          return "a function livechat-lua does not describe; help() lists the API"
+        end
+        if type(x) == "string" then
+          local text, problem = helpText(x)
+          return text or problem
+        end
+        if type(x) == "table" then
+          if getmetatable(x) == ErrorMeta then return helpText("livechat.Error") end
+          if rawget(x, "tickets") ~= nil and rawget(x, "total") ~= nil then return helpText("livechat.Page") end
+          if rawget(x, "id") ~= nil and rawget(x, "requester") ~= nil then return helpText("livechat.Ticket") end
+          if rawget(x, "type") ~= nil and rawget(x, "date") ~= nil then return helpText("livechat.Event") end
+        end
+        return "help() lists the API; help(f) or help \"name\" tells of one function or result"
+      end
+      -- help(x) prints; help.text(x) returns the text.
+      help = setmetatable({ text = textFor }, { __call = function(_, x) print(textFor(x)) end })
+
+      -- A misspelt function name is said, with the closest one, instead of a nil call.
+      for _, module in ipairs({ "livechat", "json", "csv" }) do
+        local t = rawget(_G, module)
+        if type(t) == "table" and getmetatable(t) == nil then
+          setmetatable(t, { __index = function(_, key)
+            if type(key) ~= "string" then return nil end
+            local _, problem = helpText(key)
+            local suggestion = problem and problem:match("did you mean '([^']+)'")
+            if suggestion then
+              suggestion = suggestion:match("%.(%w+)$") or suggestion
+              error(format("%s has no field '%s' (did you mean '%s'?)", module, key, suggestion), 2)
+            end
+            return nil
+          end })
+        end
+      end
+    end
     """#
 }

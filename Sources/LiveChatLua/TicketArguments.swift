@@ -17,22 +17,19 @@ struct TicketArguments {
     }
 
     /// Connection settings a call may carry of its own, as the connector's JSON requests do.
-    static let connectionFields: Set<String> = ["apiUrl", "login", "apiKey"]
+    static let connectionFields = Set(APIDescription.connection.map(\.name))
     /// The connection fields as table keys, in name order.
     static let connectionKeys: [(name: String, key: LuaValue)] = connectionFields.sorted().map { ($0, .string(LuaString($0))) }
 
-    static let createFields: Set<String> = [
-        "message", "requesterEmail", "requesterName", "subject", "sourceType", "sourceUrl", "assigneeId", "group",
-    ]
-    static let listFields: Set<String> = [
-        "status", "dateFrom", "dateTo", "query", "requesterMail", "tag", "assigned", "assignee", "order", "source",
-        "page", "tagged", "group",
-    ]
+    // The fields and their choices, read from the API's description (`APIDescription`): what is
+    // checked here is what `help` and the editor types say.
+    static let createFields = APIDescription.livechat.fieldNames(of: "livechat.createTicket").subtracting(connectionFields)
+    static let listFields = APIDescription.livechat.fieldNames(of: "livechat.listTickets").subtracting(connectionFields)
 
-    static let sourceTypes = ["chat-window", "mail", "lc2"]
-    static let statuses = ["open", "pending", "solved", "spam"]
-    static let orders = ["asc", "desc"]
-    static let listSources = ["lc2", "mail", "facebook", "agent-app-manual", "chat-window"]
+    static let sourceTypes = APIDescription.livechat.allowed("livechat.createTicket", "sourceType")
+    static let statuses = APIDescription.livechat.allowed("livechat.listTickets", "status")
+    static let orders = APIDescription.livechat.allowed("livechat.listTickets", "order")
+    static let listSources = APIDescription.livechat.allowed("livechat.listTickets", "source")
 
     let table: LuaTable
 

@@ -159,8 +159,23 @@ private struct Renderer {
             return paint(ValuePrinter.format(float: lua_tonumberx(L, index, nil)), palette.number)
         case LUA_TSTRING: return paint(ValuePrinter.quote(LuaStack(L).bytes(at: index) ?? []), palette.string)
         case LUA_TTABLE: return renderTable(index, depth: depth, column: column, limit: limit)
+        case LUA_TFUNCTION: return paint(hostName(of: index) ?? toString(index), palette.opaque)
         default: return paint(toString(index), palette.opaque)
         }
+    }
+
+    /// The name a host gave a function (`registry["LuaHost.functionNames"][f]`, a string), read
+    /// raw: printing runs no Lua code.
+    func hostName(of index: Int32) -> String? {
+        let absolute = lua_absindex(L, index)
+        guard lua_checkstack(L, 3) != 0 else { return nil }
+        let base = lua_gettop(L)
+        defer { lua_settop(L, base) }
+        guard (try? LuaStack(L).pushString("LuaHost.functionNames")) != nil else { return nil }
+        guard lua_rawget(L, clshim_registryindex()) == LUA_TTABLE else { return nil }
+        lua_pushvalue(L, absolute)
+        guard lua_rawget(L, -2) == LUA_TSTRING else { return nil }
+        return LuaStack(L).string(at: -1)
     }
 
     /// `tostring` of a value, honouring `__tostring` and `__name`; a failure is shown, not raised.

@@ -25,6 +25,7 @@ enum Interpreter {
             printHelp()
             return 0
         }
+        if let folder = options.luaLSTypes { return writeTypes(to: folder) }
         if options.version { printVersion() }
         let state: LuaState
         let module: LiveChatModule
@@ -49,6 +50,8 @@ enum Interpreter {
         } else if options.script == nil && !options.hasExecute && !options.version {
             if isatty(STDIN_FILENO) != 0 {
                 printVersion()
+                print("help() shows the livechat API; Tab completes; Ctrl-D leaves.")
+                fflush(stdout)
                 Prompt(session: session).run()
                 return 0
             } else {
@@ -120,6 +123,21 @@ enum Interpreter {
         }
     }
 
+    /// Writes `livechat.lua`, the lua-language-server definitions of the modules, into `folder`
+    /// (made if missing); says where, or why not.
+    static func writeTypes(to folder: String) -> Int32 {
+        let path = (folder as NSString).appendingPathComponent("livechat.lua")
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try APIDescription.livechat.luaLanguageServerDefinitions().write(toFile: path, atomically: true, encoding: .utf8)
+        } catch {
+            printMessage("cannot write \(path): \((error as NSError).localizedDescription)")
+            return 1
+        }
+        print("wrote \(path): point lua-language-server's workspace.library at \(folder)")
+        return 0
+    }
+
     /// Prints the version line on stdout.
     static func printVersion() {
         print("\(programName) \(version) — \(LuaState.copyright)")
@@ -154,7 +172,10 @@ enum Interpreter {
           --proxy URL        the HTTP proxy, http://[USER:PASSWORD@]HOST:PORT ("" for none)
           --timeout SECONDS  per-request timeout of API calls (more than 0, at most 3600)
           --max-memory SIZE  cap the Lua state's memory (e.g. 256M)
-          --json             print the script's returned values as JSON
+          --lua-ls-types DIR write DIR/livechat.lua, the lua-language-server definitions of
+                             the livechat, json and csv modules, and exit
+          --json             print the script's returned value as one JSON document (an
+                             array when it returns several)
           --insecure-http    allow plain http:// to a host other than loopback
           --help             this text
 

@@ -37,6 +37,8 @@ struct LuaOptions {
     var insecureHTTP = false
     /// `--help`.
     var help = false
+    /// `--lua-ls-types DIR`: write the editor definitions there and exit.
+    var luaLSTypes: String?
     /// Index in `arguments` of the script name ("-" is stdin), nil when there is none.
     var scriptIndex: Int?
     /// The whole command line, program name first.
@@ -135,6 +137,7 @@ struct LuaOptions {
         case "--insecure-http": try flag(); insecureHTTP = true
         case "--api-url": apiURL = try value()
         case "--login": login = try value()
+        case "--lua-ls-types": luaLSTypes = try value()
         case "--proxy":
             let url = try value()
             // Checked where it enters: a usage error before anything runs.

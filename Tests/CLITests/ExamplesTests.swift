@@ -132,6 +132,19 @@ final class ExamplesTests: XCTestCase {
         XCTAssertEqual(Set(updated["tags"] as? [String] ?? []), ["vip", "billing"])
     }
 
+    func testTheEditorTypesAreWrittenWhereAsked() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("livechat-types-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let run = try BuiltBinary.run(["--lua-ls-types", folder])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let text = try String(contentsOfFile: folder + "/livechat.lua", encoding: .utf8)
+        XCTAssertTrue(text.hasPrefix("---@meta\n"), text)
+        XCTAssertTrue(text.contains("---@class livechat.Ticket"))
+        XCTAssertTrue(text.contains("function livechat.createTicket(fields) end"))
+        let parses = try BuiltBinary.run(["-e", "assert(loadfile(arg[1]))", folder + "/livechat.lua"])
+        XCTAssertEqual(parses.status, 0, parses.stderr)
+    }
+
     func testHelpShowsExamples() throws {
         let run = try BuiltBinary.run(["--help"])
         XCTAssertEqual(run.status, 0)

@@ -51,6 +51,22 @@ final class PromptTests: XCTestCase {
         XCTAssertEqual(Array(lines.drop { $0 != ">> end" }.dropFirst().prefix(2)), ["10", "20"], screen)
     }
 
+    func testHelpAtThePromptAndFunctionsPrintedByTheirSignature() throws {
+        let terminal = try openTerminal()
+        terminal.waitForScreen("the banner naming help()") { $0.contains("help() shows the livechat API") }
+        terminal.type("help(livechat.createTicket)", "Enter")
+        terminal.waitForScreen("the parameters of createTicket") {
+            Terminal.lines($0).contains { $0.hasPrefix("  requesterEmail  string, required: the customer's e-mail address") }
+                && $0.contains("Example:")
+        }
+        terminal.type("livechat.updateTicketTags", "Enter")
+        terminal.waitForScreen("a function shown by its signature") {
+            Terminal.lines($0).contains("function livechat.updateTicketTags(id, tags)")
+        }
+        terminal.type("livechat.getTiketById", "Enter")
+        terminal.waitForScreen("did you mean, for a function name") { $0.contains("did you mean 'getTicketById'?") }
+    }
+
     func testUnderscoreHoldsTheLastResult() throws {
         let terminal = try openTerminal()
         terminal.type("6 * 7", "Enter")
