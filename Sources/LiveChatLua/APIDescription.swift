@@ -256,7 +256,7 @@ public struct APIDescription: Sendable {
                 .init(name: "pages", type: "integer", doc: "how many pages"),
             ]),
             Shape(name: "livechat.Error", doc: "The second result of a failed call; tostring() words it.", fields: [
-                .init(name: "kind", type: "string", doc: "auth, validation, notFound, rateLimited, server, network, timeout, protocol, configuration, cancelled"),
+                .init(name: "kind", type: "string", doc: "auth, validation, not_found, rate_limited, server, network, timeout, protocol, configuration, cancelled"),
                 .init(name: "message", type: "string", doc: "what happened"),
                 .init(name: "status", type: "integer?", doc: "the HTTP status"),
                 .init(name: "details", type: "string[]", doc: "every message the server gave"),

@@ -15,12 +15,24 @@ final class Prompt {
     private let history: History?
     private let printer: ValuePrinter
     private let colourErrors: Bool
+    /// Set by `raw(x)`: the next results are printed as full tables, not as cards.
+    private let rawRequested = RawFlag()
+
+    final class RawFlag: @unchecked Sendable { var value = false }
 
     init(session: Session, environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.session = session
         printer = ValuePrinter(palette: Prompt.allowsColour(STDOUT_FILENO, environment: environment) ? .ansi : .plain)
         colourErrors = Prompt.allowsColour(STDERR_FILENO, environment: environment)
         let completion = Completion(state: session.state)
+        // `raw(x)`: returns x, and asks for the full table instead of a card.
+        let flag = rawRequested
+        if (try? session.state.push(function: { args in
+            flag.value = true
+            return .pushed(args.count)
+        })) != nil {
+            try? session.state.setGlobalFromTop("raw")
+        }
         if isatty(STDIN_FILENO) != 0 && isatty(STDOUT_FILENO) != 0 {
             setlocale(LC_CTYPE, "")  // libedit decodes and displays characters per the locale
             let history = History.standard(environment: environment, secrets: session.module?.secrets ?? KnownSecrets())
@@ -122,7 +134,12 @@ final class Prompt {
         guard top > base else { return }
         if (try? state.pushCopy(of: base + 1)) != nil { try? state.setGlobalFromTop("_") }
         let stack = state.stack
-        let texts = (base + 1...top).map { printer.describeResult(stack, at: $0) }
+        let raw = rawRequested.value
+        rawRequested.value = false
+        let texts = (base + 1...top).map { index in
+            if !raw, let value = try? state.value(at: index), let card = ResultCards.text(for: value) { return card }
+            return printer.describeResult(stack, at: index)
+        }
         fputs(texts.joined(separator: "\t") + "\n", stdout)
         fflush(stdout)
     }

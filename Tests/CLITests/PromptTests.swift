@@ -67,6 +67,34 @@ final class PromptTests: XCTestCase {
         terminal.waitForScreen("did you mean, for a function name") { $0.contains("did you mean 'getTicketById'?") }
     }
 
+    func testTicketsPagesAndErrorsAreShownAsPeopleReadThem() throws {
+        let sandbox = try SlowSandbox.start(latencyMilliseconds: 0)
+        defer { sandbox.stop() }
+        let terminal = try openTerminal(environment: [
+            "NO_COLOR": "1", "LIVECHAT_API_URL": sandbox.url,
+            "LIVECHAT_LOGIN": "agent@sandbox.livechat.local", "LIVECHAT_API_KEY": "sandbox-demo-key",
+        ])
+        terminal.type("livechat.getTicketById('5FUED')", "Enter")
+        terminal.waitForScreen("the ticket card") { screen in
+            let lines = Terminal.lines(screen)
+            return lines.contains(#"ticket 5FUED  open  "My new shoes are broken""#)
+                && lines.contains { $0.hasPrefix("  assignee   Jane Doe <") } && lines.contains("  events (3):")
+                && lines.contains { $0.hasPrefix("  created    20") }
+        }
+        terminal.type("raw(_)", "Enter")
+        terminal.waitForScreen("the whole table, on asking") { $0.contains("events = {") }
+        terminal.type("livechat.listTickets{}", "Enter")
+        terminal.waitForScreen("the page as a table with a summary") { screen in
+            let lines = Terminal.lines(screen)
+            return lines.contains { $0.hasPrefix("id     status") && $0.hasSuffix("subject") }
+                && lines.contains { $0.hasPrefix("5FUED  ") } && lines.contains { $0.contains(" tickets, 1 page; _.tickets holds them") }
+        }
+        terminal.type("select(2, livechat.getTicketById('ZZZZZ'))", "Enter")
+        terminal.waitForScreen("the error with its kind and status") {
+            Terminal.lines($0).contains("livechat.Error not_found (HTTP 404): HTTP 404 Not Found: ticket not found")
+        }
+    }
+
     func testUnderscoreHoldsTheLastResult() throws {
         let terminal = try openTerminal()
         terminal.type("6 * 7", "Enter")
