@@ -88,7 +88,7 @@ let package = Package(
         .executableTarget(
             name: "livechat-lua",
             dependencies: [
-                "LuaHost", "LiveChatLua", "LiveChat", "LiveChatSandbox", "CEditLine",
+                "LuaHost", "LiveChatLua", "LiveChat", "BulkCreation", "LiveChatSandbox", "CEditLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: directMetadata,

@@ -1,8 +1,9 @@
 import Foundation
 import Synchronization
 
-/// A bulk run's progress on stderr: a line redrawn in place while stderr is a terminal (done/total,
-/// rate, failures, ETA), and one summary line at the end, always.
+/// A bulk run's progress on stderr: on a terminal, a bar redrawn in place four times a second
+/// (done/total, the rate over the last five seconds, ETA, failures); off a terminal (a log, CI),
+/// the same figures on a line every five seconds; and one summary line at the end, always.
 final class BulkProgress: Sendable {
     let enabled: Bool
     let dryRun: Bool
@@ -16,7 +17,12 @@ final class BulkProgress: Sendable {
         var ticker: Task<Void, Never>?
         var drawn = false
         var finished = false
+        /// (when, rows done) at each redraw of the last five seconds: the rate is theirs.
+        var samples: [(at: ContinuousClock.Instant, done: Int)] = []
     }
+
+    /// The window the shown rate is measured over.
+    static let rateWindow: Duration = .seconds(5)
 
     init(total: Int, enabled: Bool, dryRun: Bool) {
         self.enabled = enabled
@@ -33,11 +39,13 @@ final class BulkProgress: Sendable {
 
     func start() {
         state.withLock { $0.started = .now }
-        guard enabled && isTerminal else { return }
+        guard enabled else { return }
+        let terminal = isTerminal
         let ticker = Task { [weak self] in
             while !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(250))
-                self?.draw()
+                try? await Task.sleep(for: terminal ? .milliseconds(250) : Self.rateWindow)
+                guard !Task.isCancelled else { return }
+                self?.draw(inPlace: terminal)
             }
         }
         state.withLock { $0.ticker = ticker }
@@ -65,23 +73,40 @@ final class BulkProgress: Sendable {
         if clear { write("\r\u{1B}[K") }
     }
 
+    /// Seconds since the run started.
+    var elapsedSeconds: Double { seconds }
+
     private var seconds: Double {
         let elapsed = ContinuousClock.now - state.withLock { $0.started }
         return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
     }
 
-    private func draw() {
-        let (done, created, failed, finished, total) = state.withLock {
-            ($0.created + $0.skipped + $0.failed, $0.created, $0.failed, $0.finished, $0.totalRows)
+    private func draw(inPlace: Bool) {
+        let now = ContinuousClock.now
+        let (done, failed, finished, total, rate) = state.withLock { state -> (Int, Int, Bool, Int, Double) in
+            let done = state.created + state.skipped + state.failed
+            state.samples.append((now, done))
+            state.samples.removeAll { now - $0.at > Self.rateWindow }
+            let oldest = state.samples.first ?? (now, done)
+            let span = now - oldest.at
+            let seconds = Double(span.components.seconds) + Double(span.components.attoseconds) * 1e-18
+            let rate = seconds > 0.5 ? Double(done - oldest.done) / seconds : 0
+            if inPlace { state.drawn = true }
+            return (done, state.failed, state.finished, state.totalRows, rate)
         }
         guard !finished else { return }
-        let elapsed = seconds
-        let rate = elapsed > 0 ? Double(created) / elapsed : 0
-        let left = total - done
+        let left = max(0, total - done)
         let eta = rate > 0 ? Self.clock(Double(left) / rate) : "--:--"
         let percent = total > 0 ? done * 100 / total : 100
-        state.withLock { $0.drawn = true }
-        write("\r\u{1B}[Kbulk: \(done)/\(total) (\(percent)%)  \(String(format: "%.0f", rate))/s  \(failed) failed  ETA \(eta)")
+        let figures = "\(done)/\(total)  \(percent)%  \(String(format: "%.0f", rate))/s  ETA \(eta)  \(failed) failed"
+        if inPlace {
+            let width = 24
+            let filled = total > 0 ? min(width, done * width / total) : width
+            let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+            write("\r\u{1B}[Kbulk [\(bar)] " + figures)
+        } else {
+            write("bulk: " + figures + "\n")
+        }
     }
 
     /// The last line of a run, printed always.

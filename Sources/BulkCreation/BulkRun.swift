@@ -24,6 +24,25 @@ public struct BulkRow: Sendable {
     }
 }
 
+/// What a whole run did, as `bulk --json` prints it.
+public struct BulkSummary: Encodable, Sendable {
+    public var rows: Int
+    public var created: Int
+    public var createdBefore: Int
+    public var changed: Int
+    public var failed: Int
+    public var notAttempted: Int
+    /// Of `created`, the tickets found by searching after an attempt whose answer was lost.
+    public var reconciled: Int
+    public var dryRun: Bool
+    public var seconds: Double
+    public var ticketsPerSecond: Double
+    public var results: String?
+    public var journal: String?
+    /// Stopped by Ctrl-C: the same command resumes it.
+    public var interrupted = false
+}
+
 /// What happened to one row.
 public struct BulkOutcome: Sendable {
     /// `skipped`: created by an earlier run. `changed`: its key was created by an earlier run
@@ -117,6 +136,11 @@ public final class BulkRun: @unchecked Sendable {
     /// Every row of the run (its number and key), as they arrive: the results file accounts
     /// for each, the summary for the journal's rows that are no longer among them.
     private var seen: [(number: Int, key: String)] = []
+    private let summaryBox = Mutex<BulkSummary?>(nil)
+
+    /// The run's counts, once it is over (`outcomes` has finished); nil before.
+    public var summary: BulkSummary? { summaryBox.withLock { $0 } }
+
     /// Ticket ids that are some row's outcome (recorded by earlier runs, or settled in this one).
     private let claims = TicketClaims()
 
@@ -415,6 +439,16 @@ public final class BulkRun: @unchecked Sendable {
         }
         progress.finish()
         progress.printSummary(journal: journal?.path, results: options.resultsPath)
+        let count = { (status: BulkOutcome.Status) in all.filter { $0.status == status }.count }
+        let seconds = (progress.elapsedSeconds * 1000).rounded() / 1000
+        summaryBox.withLock {
+            $0 = BulkSummary(
+                rows: rowCount, created: count(.created), createdBefore: count(.skipped), changed: count(.changed),
+                failed: count(.failed), notAttempted: count(.notAttempted),
+                reconciled: all.filter(\.reconciled).count, dryRun: options.dryRun, seconds: seconds,
+                ticketsPerSecond: seconds > 0 ? (Double(count(.created)) / seconds * 10).rounded() / 10 : 0,
+                results: options.resultsPath, journal: options.dryRun ? nil : journal?.path)
+        }
         outcomes.finish()
         if let client { Task { try? await client.shutdown() } }
     }

@@ -44,6 +44,8 @@ public struct BulkFile {
         /// Whether `interrupted` stopped the run: rows in flight ended in doubt, later rows
         /// were not attempted.
         public var interrupted: Bool
+        /// The run's counts (nil when it never started).
+        public var summary: BulkSummary? = nil
     }
 
     /// Reads, checks and sends every row. Throws `InputError` for bad input, and the
@@ -88,7 +90,9 @@ public struct BulkFile {
         if !stopped, let problem = rest?.problem {
             throw InputError(description: "\(problem); the rows before it were sent (see the results file)")
         }
-        return Ending(failed: teller.failed, interrupted: stopped)
+        var summary = run.summary
+        summary?.interrupted = stopped
+        return Ending(failed: teller.failed, interrupted: stopped, summary: summary)
     }
 
     /// Parts a large file is read in when its first rows are sent while the rest is read: the

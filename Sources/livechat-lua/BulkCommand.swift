@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import BulkCreation
 import LiveChat
 import LiveChatLua
 import LuaHost
@@ -79,6 +80,9 @@ struct BulkCommand: ParsableCommand {
         "The HTTP proxy, http://[USER:PASSWORD@]HOST:PORT (\"\" for none); by default https_proxy, all_proxy and no_proxy, as curl reads them.",
         valueName: "URL"))
     var proxy: String?
+
+    @Flag(help: "Print the run's summary as JSON on standard output (counts, seconds, rate, files).")
+    var json = false
 
     @Flag(name: .customLong("insecure-http"), help: "Allow plain http:// to a host other than loopback.")
     var insecureHTTP = false
@@ -169,6 +173,14 @@ struct BulkCommand: ParsableCommand {
         do {
             let ending = try withExtendedLifetime(state) {
                 try bulk.run(module: module, interrupted: { LuaState.interruptCount != signals })
+            }
+            if json, let summary = ending.summary {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                if let data = try? encoder.encode(summary) {
+                    print(String(decoding: JSONModule.indented(data), as: UTF8.self))
+                    fflush(stdout)
+                }
             }
             if ending.interrupted {
                 FileHandle.standardError.write(Data("livechat-lua bulk: interrupted; run the same command again to resume\n".utf8))

@@ -35,6 +35,29 @@ final class BulkCommandTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: directory.appendingPathComponent("tickets.sandbox.journal").path))
     }
 
+    func testOffATerminalProgressIsALineEveryFewSecondsAndJSONGivesTheSummary() throws {
+        let slow = try SlowSandbox.start(latencyMilliseconds: 300)
+        defer { slow.stop() }
+        let csv = directory.appendingPathComponent("slow.csv")
+        try (["requester_email,message"] + (1...100).map { "c\($0)@example.com,Row \($0)" })
+            .joined(separator: "\n").write(to: csv, atomically: true, encoding: .utf8)
+        let run = try BuiltBinary.run(["bulk", csv.path, "--concurrency", "4", "--json"], environment: [
+            "LIVECHAT_API_URL": slow.url, "LIVECHAT_LOGIN": "agent@sandbox.livechat.local", "LIVECHAT_API_KEY": "sandbox-demo-key",
+        ])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let progress = run.stderr.split(separator: "\n").filter { $0.hasPrefix("bulk: ") && $0.contains("/100  ") }
+        XCTAssertFalse(progress.isEmpty, "a progress line within the 7 s run: \(run.stderr)")
+        XCTAssertTrue(progress.allSatisfy { $0.contains("/s  ETA ") && $0.hasSuffix(" failed") }, run.stderr)
+        XCTAssertFalse(run.stderr.contains("\r"), "nothing redrawn in place off a terminal")
+        let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], run.stdout)
+        XCTAssertEqual(summary["rows"] as? Int, 100)
+        XCTAssertEqual(summary["created"] as? Int, 100)
+        XCTAssertEqual(summary["failed"] as? Int, 0)
+        XCTAssertEqual(summary["interrupted"] as? Bool, false)
+        XCTAssertEqual(summary["journal"] as? String, directory.appendingPathComponent("slow.journal").path)
+        XCTAssertGreaterThan(summary["ticketsPerSecond"] as? Double ?? 0, 0)
+    }
+
     func testDryRunNamesEachBadRowAndExitsOne() throws {
         let csv = directory.appendingPathComponent("bad.csv")
         try """
