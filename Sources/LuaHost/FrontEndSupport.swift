@@ -89,29 +89,49 @@ extension LuaState {
     /// How many `__index` tables are followed from one value (guards against loops).
     public static let maxIndexChain = 8
 
+    /// One step of a path from the globals: a string key (`.name`, `["name"]`) or an integer
+    /// one (`[1]`).
+    public enum FieldKey: Equatable, Sendable {
+        case name(String)
+        case index(Int64)
+    }
+
     /// The string keys of the value reached from the globals by `path` (`["string"]` for
     /// `string.`), and of the tables its metatables' `__index` lend; nil when the path leads
     /// nowhere. It runs no Lua code: every lookup is a raw get, and `__index` is followed only
     /// when it is a table (never called), so it cannot have side effects.
     public func fieldNames(atPath path: [String]) -> [String]? {
+        fieldNames(atPath: path.map(FieldKey.name))
+    }
+
+    /// `fieldNames(atPath:)` through string and integer keys (`t.events[1].`).
+    public func fieldNames(atPath path: [FieldKey]) -> [String]? {
         let base = lua_gettop(L)
         defer { lua_settop(L, base) }
         guard lua_checkstack(L, 8) != 0 else { return nil }
         lua_rawgeti(L, clshim_registryindex(), lua_Integer(LUA_RIDX_GLOBALS))
-        for name in path {
-            guard pushField(of: lua_gettop(L), name) else { return nil }
+        for key in path {
+            guard pushField(of: lua_gettop(L), key) else { return nil }
             clshim_remove(L, -2)
         }
         return fieldNames(of: lua_gettop(L))
     }
 
-    /// Pushes `value[name]` looked up raw, through `__index` tables; false (nothing pushed) when
+    /// Pushes `value[key]` looked up raw, through `__index` tables; false (nothing pushed) when
     /// the value has no such field.
-    private func pushField(of index: Int32, _ name: String) -> Bool {
+    private func pushField(of index: Int32, _ key: FieldKey) -> Bool {
         lua_pushvalue(L, index)
         for _ in 0...Self.maxIndexChain {
             if lua_type(L, -1) == LUA_TTABLE {
-                guard (try? LuaStack(L).pushString(name)) != nil else { break }
+                switch key {
+                case .name(let name):
+                    guard (try? LuaStack(L).pushString(name)) != nil else {
+                        clshim_pop(L, 1)
+                        return false
+                    }
+                case .index(let number):
+                    lua_pushinteger(L, lua_Integer(number))
+                }
                 lua_rawget(L, -2)
                 if lua_type(L, -1) != LUA_TNIL {
                     clshim_remove(L, -2)

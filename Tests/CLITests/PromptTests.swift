@@ -111,6 +111,45 @@ final class PromptTests: XCTestCase {
         terminal.waitForScreen("the formatted string") { Terminal.lines($0).contains("7-x") }
     }
 
+    func testTabCompletesThroughIndexesAndTheParametersOfACall() throws {
+        let terminal = try openTerminal()
+        terminal.type("t = { events = { { author = { name = 'Mary' } } }, requester = { mail = 'm@x' } }", "Enter")
+        terminal.waitForScreen("the second prompt") { Terminal.lines($0).filter { $0 == ">" }.count == 1 }
+        terminal.type("t.events[1].au", "Tab")
+        terminal.waitForScreen("a field through an index") { Terminal.lastLine($0) == "> t.events[1].author" }
+        terminal.type(".na", "Tab")
+        terminal.waitForScreen("and on") { Terminal.lastLine($0) == "> t.events[1].author.name" }
+        terminal.type("Enter")
+        terminal.waitForScreen("the name") { Terminal.lines($0).contains("Mary") }
+        terminal.type("t['requester'].ma", "Tab")
+        terminal.waitForScreen("a field through a string key") { Terminal.lastLine($0) == "> t['requester'].mail" }
+        terminal.type("Enter")
+        terminal.waitForScreen("the mail") { Terminal.lines($0).contains("m@x") }
+        terminal.type("_:up", "Tab")
+        terminal.waitForScreen("a method of the last result") { Terminal.lastLine($0) == "> _:upper" }
+        terminal.type("()", "Enter")
+        terminal.waitForScreen("the upper case") { Terminal.lines($0).contains("M@X") }
+        terminal.type("x = livechat.createTicket{ message = 'Hi', requesterE", "Tab")
+        terminal.waitForScreen("a parameter of createTicket") {
+            Terminal.lastLine($0) == "> x = livechat.createTicket{ message = 'Hi', requesterEmail"
+        }
+    }
+
+    func testATaskSpawnedOnOneLineIsWaitedListedAndCancelledOnLaterOnes() throws {
+        let terminal = try openTerminal()
+        terminal.type("h = livechat.spawn(function() livechat.sleep(0.3) return 'done', 42 end)", "Enter")
+        terminal.waitForScreen("the prompt back at once") { Terminal.lines($0).filter { $0 == ">" }.count == 1 }
+        terminal.type("#livechat.tasks(), livechat.tasks()[1].status", "Enter")
+        terminal.waitForScreen("the task listed") { Terminal.lines($0).contains { $0.hasPrefix("1") && $0.hasSuffix("running") } }
+        terminal.type("h:wait()", "Enter")
+        terminal.waitForScreen("its results on a later line") { Terminal.lines($0).contains { $0.hasPrefix("done") && $0.hasSuffix("42") } }
+        terminal.type("slow = livechat.spawn(livechat.sleep, 600)", "Enter")
+        terminal.type("slow:cancel(), slow:cancel()", "Enter")
+        terminal.waitForScreen("cancelled once") { Terminal.lines($0).contains { $0.hasPrefix("true") && $0.hasSuffix("false") } }
+        terminal.type("pcall(slow.wait, slow)", "Enter")
+        terminal.waitForScreen("its waiter told") { Terminal.lines($0).contains { $0.hasPrefix("false") && $0.hasSuffix("cancelled") } }
+    }
+
     // MARK: - History
 
     func testHistoryIsRecalledInTheNextSessionWithoutSecrets() throws {
