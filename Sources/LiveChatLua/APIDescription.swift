@@ -165,13 +165,17 @@ public struct APIDescription: Sendable {
                     .init(name: "...", type: "any", doc: "its arguments"),
                 ],
                 returns: "livechat.Task",
-                doc: "Runs fn concurrently; handle:wait() gives its results (or raises its error).",
+                doc: "Runs fn concurrently; handle:wait() gives its results (or raises its error), handle:cancel() stops it. At the prompt it outlives the line.",
                 example: #"local h = livechat.spawn(livechat.getTicketById, "5FUED"); local t = h:wait()"#),
             Function(
                 name: "livechat.wait", style: .positional,
                 parameters: [.init(name: "handle", type: "livechat.Task", doc: "a task from livechat.spawn", required: true)],
                 returns: "any", doc: "The task's results, waiting for it (handle:wait() is the same); its error is raised.",
                 example: #"local t = livechat.wait(livechat.spawn(livechat.getTicketById, "5FUED"))"#),
+            Function(
+                name: "livechat.tasks", style: .positional, parameters: [], returns: "table[]",
+                doc: "The spawned tasks, oldest first, as {id, status}; at the prompt, those of earlier lines too.",
+                example: "for _, t in ipairs(livechat.tasks()) do print(t.id, t.status) end"),
             Function(
                 name: "livechat.map", style: .positional,
                 parameters: [
@@ -265,6 +269,7 @@ public struct APIDescription: Sendable {
             ]),
             Shape(name: "livechat.Task", doc: "A task started by livechat.spawn.", fields: [
                 .init(name: "wait", type: "fun(self): any", doc: "waits; its results, or its error raised"),
+                .init(name: "cancel", type: "fun(self): boolean", doc: "stops it (its request in flight too); true if it was running"),
             ]),
         ])
 

@@ -36,6 +36,11 @@ public final class LuaScheduler {
         FileHandle.standardError.write(Data("error in a spawned coroutine: \(error.description)\n".utf8))
     }
 
+    /// At a prompt: a run ends when its main coroutine does, and the coroutines it spawned go on
+    /// in later runs (a later line can wait for, list or cancel them), progressing while a run
+    /// goes. Otherwise a run ends when every coroutine it spawned has finished.
+    public var tasksOutliveRuns = false
+
     /// How many errors of spawned coroutines nobody waited for: a script with any has failed
     /// (its exit status says so), even though its main chunk ran to the end.
     public private(set) var unobservedErrorCount = 0
@@ -122,9 +127,10 @@ public final class LuaScheduler {
     /// left on the stack in place of the function; its error is thrown with its traceback.
     public func run(arguments: Int32) throws {
         let L = state.L
-        let main = try makeCoroutine(movingFunctionWith: arguments, from: L)
+        let main = try makeCoroutine(movingFunctionWith: arguments, from: L, isMain: true)
         ready.append(Resumption(coroutine: main, outcome: .results { _ in arguments }))
-        defer { reset() }
+        defer { tasksOutliveRuns ? endRun(main) : reset() }
+        if tasksOutliveRuns { takeCompletions() }
         try loop(until: main)
         main.observed = true
         if let error = main.error { throw error }
@@ -153,6 +159,12 @@ public final class LuaScheduler {
             ready.removeAll(keepingCapacity: true)
             readyHead = 0
             if liveCount == 0 { return }
+            if tasksOutliveRuns && main.status != .running {
+                // The line is done; what its tasks have received meanwhile is handed to them
+                // before the prompt returns, and they go on at the next line.
+                if takeCompletions() { continue }
+                return
+            }
             if operations.isEmpty {
                 // Every live coroutine waits for another: nothing can ever wake them.
                 throw LuaError(kind: .runtime, message: "deadlock: every coroutine is waiting for another")
@@ -305,6 +317,52 @@ public final class LuaScheduler {
         _ = clshim_unref(state.L, coroutine.ref)
     }
 
+    /// Readies the coroutines whose operations have completed, without waiting; whether any was.
+    @discardableResult
+    private func takeCompletions() -> Bool {
+        var any = false
+        for (id, outcome) in inbox.take(timeout: .now()) {
+            guard let operation = operations.removeValue(forKey: id) else { continue }
+            operation.coroutine.parkedOn = nil
+            ready.append(Resumption(coroutine: operation.coroutine, outcome: outcome))
+            any = true
+        }
+        return any
+    }
+
+    /// The end of a run whose tasks outlive it: the main coroutine goes (stopped, if a Ctrl-C
+    /// or an error ended the run while it ran); the others stay, with their operations.
+    private func endRun(_ main: Coroutine) {
+        if main.status == .running { stop(main, error: nil) }
+        for waiter in main.waiters { waiter.waitingFor = nil }
+        forget(main)
+        state.interrupter.clear()
+    }
+
+    /// Stops a running coroutine: its operation is cancelled, it is never resumed again, and
+    /// whoever waits for it gets `error` (nothing when nil).
+    private func stop(_ coroutine: Coroutine, error: LuaError?) {
+        for (id, operation) in operations where operation.coroutine === coroutine {
+            operation.task.cancel()
+            operations[id] = nil
+        }
+        ready.removeAll { $0.coroutine === coroutine }
+        if readyHead > ready.count { readyHead = ready.count }
+        coroutine.waitingFor?.waiters.removeAll { $0 === coroutine }
+        coroutine.waitingFor = nil
+        coroutine.parkedOn = nil
+        coroutine.status = .failed
+        coroutine.error = error
+        coroutine.observed = true  // a stop is asked for: not an unobserved failure
+        liveCount -= 1
+        let waiters = coroutine.waiters
+        coroutine.waiters = []
+        for waiter in waiters {
+            waiter.waitingFor = nil
+            ready.append(Resumption(coroutine: waiter, outcome: outcome(of: coroutine)))
+        }
+    }
+
     /// Drops every coroutine and cancels every operation: the end of a run, or its abort.
     private func reset() {
         for (_, operation) in operations { operation.task.cancel() }
@@ -322,7 +380,7 @@ public final class LuaScheduler {
 
     /// Creates a coroutine running the function below `arguments` on thread `from`'s stack
     /// (moved over with its arguments).
-    private func makeCoroutine(movingFunctionWith arguments: Int32, from: OpaquePointer) throws -> Coroutine {
+    private func makeCoroutine(movingFunctionWith arguments: Int32, from: OpaquePointer, isMain: Bool = false) throws -> Coroutine {
         var thread: OpaquePointer?
         try LuaStack(from).check(clshim_newthread(from, &thread))
         guard let thread else { throw LuaError(kind: .memory, message: "not enough memory") }
@@ -335,7 +393,7 @@ public final class LuaScheduler {
         }
         lua_xmove(from, thread, arguments + 1)
         nextCoroutineID += 1
-        let coroutine = Coroutine(id: coroutines.isEmpty ? 0 : nextCoroutineID, thread: thread, ref: ref)
+        let coroutine = Coroutine(id: isMain ? 0 : nextCoroutineID, thread: thread, ref: ref)
         coroutines[thread] = coroutine
         coroutinesByID[coroutine.id] = coroutine
         liveCount += 1
@@ -414,6 +472,8 @@ public final class LuaScheduler {
         try stack.push(["wait": .nil])
         try stack.push(function: waitFunction())
         try stack.check(clshim_setfield(L, -2, "wait"))
+        try stack.push(function: cancelFunction())
+        try stack.check(clshim_setfield(L, -2, "cancel"))
         try stack.check(clshim_setfield(L, -2, "__index"))
         try stack.pushString("Task")
         try stack.check(clshim_setfield(L, -2, "__name"))
@@ -424,7 +484,7 @@ public final class LuaScheduler {
             return .none
         })
         try stack.check(clshim_setfield(L, -2, "__gc"))
-        return ["spawn": spawnFunction(), "wait": waitFunction(), "sleep": sleepFunction()]
+        return ["spawn": spawnFunction(), "wait": waitFunction(), "sleep": sleepFunction(), "tasks": tasksFunction()]
     }
 
     /// `spawn(fn, ...)`: starts fn(...) as a coroutine and returns its handle.
@@ -481,6 +541,44 @@ public final class LuaScheduler {
             current.waitingFor = target
             target.waiters.append(current)
             return .yield([])
+        }
+    }
+
+    /// `handle:cancel()`: stops the task (its request in flight is cancelled); whoever waits
+    /// for it gets the error `cancelled`. True when it was running, false when it had stopped.
+    public func cancelFunction() -> LuaHostFunction {
+        return { [unowned self] arguments in
+            guard let block = clshim_testudata(arguments.L, 1, Self.handleMetatable) else {
+                return .argumentError(1, "task handle expected, got \(arguments.typeName(1))")
+            }
+            guard let target = self.coroutinesByID[block.load(as: Int.self)], target.status == .running else {
+                return .value(.boolean(false))
+            }
+            if let current = self.parkable(arguments.L), current === target {
+                return .error("a task cannot cancel itself")
+            }
+            self.stop(target, error: LuaError(kind: .runtime, message: "cancelled"))
+            return .value(.boolean(true))
+        }
+    }
+
+    /// `tasks()`: the spawned tasks the scheduler holds, oldest first, as `{id =, status =}`
+    /// (`running`, `finished`, `failed`): at a prompt, those earlier lines started.
+    public func tasksFunction() -> LuaHostFunction {
+        return { [unowned self] _ in
+            // Id 0 is the running line's (or script's) main coroutine: not a task.
+            let listed = self.coroutinesByID.values.filter { $0.id != 0 }.sorted { $0.id < $1.id }
+            let items: [LuaValue] = listed.map { coroutine in
+                var table = LuaTable()
+                table["id"] = .integer(Int64(coroutine.id))
+                switch coroutine.status {
+                case .running: table["status"] = .string("running")
+                case .finished: table["status"] = .string("finished")
+                case .failed: table["status"] = .string(coroutine.error == nil ? "stopped" : "failed")
+                }
+                return .table(table)
+            }
+            return .value(.table(LuaTable(sequence: items)))
         }
     }
 

@@ -24,6 +24,8 @@ final class Prompt {
         self.session = session
         printer = ValuePrinter(palette: Prompt.allowsColour(STDOUT_FILENO, environment: environment) ? .ansi : .plain)
         colourErrors = Prompt.allowsColour(STDERR_FILENO, environment: environment)
+        // Tasks spawned on one line can be waited for, listed and cancelled on later ones.
+        session.state.scheduler.tasksOutliveRuns = true
         let completion = Completion(state: session.state)
         // `raw(x)`: returns x, and asks for the full table instead of a card.
         let flag = rawRequested
