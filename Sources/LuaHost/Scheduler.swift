@@ -354,13 +354,7 @@ public final class LuaScheduler {
         coroutine.status = .failed
         coroutine.error = error
         coroutine.observed = true  // a stop is asked for: not an unobserved failure
-        liveCount -= 1
-        let waiters = coroutine.waiters
-        coroutine.waiters = []
-        for waiter in waiters {
-            waiter.waitingFor = nil
-            ready.append(Resumption(coroutine: waiter, outcome: outcome(of: coroutine)))
-        }
+        finish(coroutine)
     }
 
     /// Drops every coroutine and cancels every operation: the end of a run, or its abort.
