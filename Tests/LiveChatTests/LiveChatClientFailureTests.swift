@@ -283,6 +283,16 @@ final class LiveChatClientFailureTests: ClientTestCase {
         XCTAssertEqual(error?.status, 302)
     }
 
+    func testAGzipAnswerIsDecompressed() async throws {
+        // {"id":"GZIP1", …} gzipped, as a server or proxy that compresses sends it.
+        let gzipped = Array(Data(base64Encoded: "H4sIAAAAAAACAy2NsQoCMRBEez9j6yC5U/C8SrAQO2vFIibrEUkuMdmIcty/uxGrnXnMzkxgDfRwOB9PDQjIpKhkBiHiWH25PVATg33wMWHOaBgnfBbMhAn6CbyyjgN+h2/lo8OlDh5mAUMKJXLXRV4FkBqqZIUvHOmvcyhJYy2hT+QLTrf1ta7z0C/jg7F3W12z6tabrexkOy++Gv/IebgAAAA=")!)
+        let server = try await startServer(always: .raw(200, gzipped, contentType: "application/json", headers: [("Content-Encoding", "gzip")]))
+        let ticket = try await makeClient(server).ticket(id: "GZIP1")
+        XCTAssertEqual(ticket.id, "GZIP1")
+        XCTAssertEqual(ticket.subject, "Compressed")
+        XCTAssertEqual(server.requests.first?.header("Accept-Encoding")?.contains("gzip"), true, "the client asks for it")
+    }
+
     func testAnInformationalAnswerIsNotTakenForTheFinalOne() async throws {
         let server = try await startServer(always: .informational(status: 100, then: .json(201, DocsSamples.ticket)))
         let ticket = try await makeClient(server).createTicket(CreateTicketRequest(message: "Hi", requesterEmail: "m@example.com"))
