@@ -232,8 +232,9 @@ enum Prelude {
             if type(key) ~= "string" then return nil end
             local _, problem = helpText(key)
             local suggestion = problem and problem:match("did you mean '([^']+)'")
-            if suggestion then
-              suggestion = suggestion:match("%.(%w+)$") or suggestion
+            if suggestion then suggestion = suggestion:match("%.(%w+)$") or suggestion end
+            -- Only a name this module has: `csv.decode` is not told of json.decode.
+            if suggestion and rawget(t, suggestion) ~= nil then
               error(format("%s has no field '%s' (did you mean '%s'?)", module, key, suggestion), 2)
             end
             return nil

@@ -59,7 +59,12 @@ struct AdminRoutes: Sendable {
     }
 
     private func putFaults(_ request: Request) async throws -> Response {
-        let body = try await request.body.collect(upTo: 64 * 1024)
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: 64 * 1024)
+        } catch is NIOTooManyBytesError {
+            return APIResponse.error(.contentTooLarge, "request body exceeds the limit of 65536 bytes")
+        }
         let settings: FaultSettings
         do {
             settings = try FaultSettings.decode(Data(body.readableBytesView))

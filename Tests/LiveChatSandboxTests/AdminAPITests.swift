@@ -172,6 +172,17 @@ final class AdminAPITests: XCTestCase {
         }
     }
 
+    func testAnOversizedFaultsBodyIsRefusedAsTooLarge() async throws {
+        let (app, _) = try await application()
+        try await app.test(.router) { client in
+            let body = ByteBuffer(string: "{\"failRate\": 0" + String(repeating: " ", count: 70_000) + "}")
+            try await client.execute(uri: "/__sandbox/faults", method: .put, headers: headers(json: true), body: body) { response in
+                XCTAssertEqual(response.status, .contentTooLarge)
+                XCTAssertEqual(try self.object(response)["error"] as? String, "request body exceeds the limit of 65536 bytes")
+            }
+        }
+    }
+
     func testTheAdminAPIAsksForTheSameCredentials() async throws {
         let (app, _) = try await application()
         try await app.test(.router) { client in

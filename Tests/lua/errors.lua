@@ -58,4 +58,10 @@ T.ok(tostring(err):match("^livechat: protocol: "), "tostring: " .. tostring(err)
 T.eq(type(err.message), "string", "message")
 T.eq(type(err.retryable), "boolean", "retryable")
 
+-- A misspelt function name is told with the closest one of that module; a far one stays nil.
+T.raises("livechat has no field 'getTiketById' (did you mean 'getTicketById'?)", function() return livechat.getTiketById end)
+T.raises("json has no field 'decod' (did you mean 'decode'?)", function() return json.decod end)
+T.eq(csv.decod, nil, "csv is not told of json.decode")
+T.eq(livechat.somethingElseEntirely, nil, "a name close to none is nil")
+
 T.done()
