@@ -371,6 +371,10 @@ final class ClientPool: Sendable {
     private let clients = Mutex<[ConnectionSettings: LiveChatClient]>([:])
 
     func client(for settings: ConnectionSettings) throws -> LiveChatClient {
+        // A client exists only for settings that made a valid configuration: a call with the
+        // same settings reuses it without making the configuration again (the proxy and trust
+        // settings read from the environment and the disk).
+        if let client = clients.withLock({ $0[settings] }) { return client }
         let configuration = try settings.clientConfiguration()
         _ = try configuration.validatedBaseURL()
         return clients.withLock { clients in
